@@ -1,0 +1,1 @@
+"""Rectified's grading package: the nbgrader configuration and `python -m autograder grade`."""

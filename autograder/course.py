@@ -1,0 +1,76 @@
+"""The course as nbgrader sees it: where it lives, its assignments, and private working copies of it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTIONS = REPO / "solutions"
+RELEASE = REPO / "notebooks"
+CONFIG_FILES = ("nbgrader_config.py", "autograder/nbgrader_config.py")
+
+
+def assignments() -> list[str]:
+    """Assignment ids, in course order, taken from solutions/."""
+    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and list(p.glob("*.ipynb")))
+
+
+def notebook_names(assignment: str) -> list[str]:
+    """Notebook file names of one assignment."""
+    return sorted(p.name for p in (SOLUTIONS / assignment).glob("*.ipynb"))
+
+
+def nbgrader_env() -> dict[str, str]:
+    """Environment for nbgrader subprocesses: its own scripts (alembic) on PATH, TensorFlow quiet."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    return env
+
+
+def nbgrader(root: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in the course at root, capturing its log."""
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=root,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def make_private_course(root: Path, with_release: bool = True) -> Path:
+    """Copy the configuration and solutions/ to root and generate the gradebook and student versions there."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in CONFIG_FILES:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, root / name)
+    shutil.copytree(SOLUTIONS, root / "solutions", dirs_exist_ok=True, ignore=shutil.ignore_patterns(".*"))
+    if with_release:
+        result = nbgrader(root, "generate_assignment", "*", "--force")
+        if result.returncode != 0 or "ERROR" in result.stderr:
+            raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stderr[-4000:]}")
+    return root
+
+
+def regenerate_release(dest: Path = RELEASE) -> None:
+    """Rewrite the student notebooks in dest from solutions/, through a private course copy."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        course = make_private_course(Path(tmp) / "course")
+        for assignment in assignments():
+            target = dest / assignment
+            target.mkdir(parents=True, exist_ok=True)
+            for name in notebook_names(assignment):
+                shutil.copy2(course / "notebooks" / assignment / name, target / name)
+
+
+if __name__ == "__main__":
+    regenerate_release()

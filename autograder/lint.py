@@ -1,0 +1,78 @@
+"""Static checks on the nbgrader source notebooks, run by the tests before anything executes."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+TF_IMPORT = re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b", re.MULTILINE)
+TRAINING = re.compile(r"\.(fit|train_on_batch|fit_generator)\s*\(")
+STDERR_WRITERS = re.compile(
+    r"input_shape\s*=|input_dim\s*=|warnings\.warn|sys\.stderr|file\s*=\s*sys\.stderr"
+)
+TF_ALLOWED = "# lint: tensorflow-ok"
+
+
+def _ends_with_expression(source: str) -> bool:
+    """True when the cell's last statement is a bare expression (nbgrader reads its value as partial credit)."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    tree = ast.parse(code)
+    return bool(tree.body) and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";")
+
+
+def lint_notebook(path: Path) -> list[str]:
+    """Problems found in one source notebook, each a sentence naming the cell."""
+    nb = nbformat.read(path, as_version=4)
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.get("outputs") or cell.get("execution_count"):
+            problems.append(f"{path}: cell {index} has outputs; commit solutions without outputs")
+        meta = cell.metadata.get("nbgrader")
+        if not meta:
+            continue
+        grade_id = meta.get("grade_id")
+        where = f"{path}: cell {grade_id!r}"
+        if grade_id in seen:
+            problems.append(f"{where}: duplicate grade_id (cells {seen[grade_id]} and {index})")
+        seen[grade_id] = index
+        if meta.get("schema_version") != 3:
+            problems.append(f"{where}: schema_version is not 3")
+        if meta.get("solution") and cell.cell_type == "code" and "### BEGIN SOLUTION" not in cell.source:
+            problems.append(
+                f"{where}: solution cell without ### BEGIN SOLUTION (the whole cell becomes the stub)"
+            )
+        if not (meta.get("grade") and cell.cell_type == "code"):
+            continue
+        if not meta.get("points"):
+            problems.append(f"{where}: graded cell without points")
+        try:
+            if _ends_with_expression(cell.source):
+                problems.append(f"{where}: test cell ends with a bare expression (read as partial credit)")
+        except SyntaxError as error:
+            problems.append(f"{where}: syntax error in test cell: {error}")
+        if TF_ALLOWED not in cell.source and (TF_IMPORT.search(cell.source) or TRAINING.search(cell.source)):
+            problems.append(f"{where}: TensorFlow import or training in a test cell")
+        if STDERR_WRITERS.search(cell.source):
+            problems.append(f"{where}: test cell may write to stderr (nbgrader then gives it 0)")
+        if "### BEGIN HIDDEN TESTS" not in cell.source:
+            problems.append(f"{where}: test cell without hidden tests")
+        if cell.source.lstrip().startswith("### BEGIN HIDDEN TESTS"):
+            problems.append(f"{where}: test cell without a visible part")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    """Lint the given notebooks, or every solutions/*/*.ipynb."""
+    paths = [Path(p) for p in argv] or sorted(Path("solutions").glob("*/*.ipynb"))
+    problems = [problem for path in paths for problem in lint_notebook(path)]
+    print("\n".join(problems) or f"{len(paths)} notebooks OK")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,55 @@
+"""Make the course's data sets: `python data/make_data.py` rewrites data/*.csv byte for byte.
+
+circles.csv reproduces scikit-learn's make_circles(n_samples=1000, noise=0.1,
+random_state=1) exactly (same algorithm, same RandomState stream), the data set of
+the seed experiments, so the course needs no scikit-learn.
+xor.csv is the XOR truth table.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+CIRCLES_SEED = 1
+
+
+def make_circles(n_samples: int, noise: float | None, seed: int, factor: float = 0.8):
+    """Two concentric circles, label 1 for the inner one, as scikit-learn draws them."""
+    rng = np.random.RandomState(seed)
+    n_outer = n_samples // 2
+    n_inner = n_samples - n_outer
+    angle_outer = np.linspace(0, 2 * np.pi, n_outer, endpoint=False)
+    angle_inner = np.linspace(0, 2 * np.pi, n_inner, endpoint=False)
+    x = np.vstack(
+        [
+            np.append(np.cos(angle_outer), factor * np.cos(angle_inner)),
+            np.append(np.sin(angle_outer), factor * np.sin(angle_inner)),
+        ]
+    ).T
+    y = np.hstack([np.zeros(n_outer, dtype=int), np.ones(n_inner, dtype=int)])
+    order = np.arange(n_samples)
+    rng.shuffle(order)  # scikit-learn shuffles first, then adds noise, from one stream
+    x, y = x[order], y[order]
+    if noise is not None:
+        x = x + rng.normal(scale=noise, size=x.shape)
+    return x, y
+
+
+def write_csv(path: Path, x: np.ndarray, y: np.ndarray) -> None:
+    """Write features and labels with every float's shortest exact repr."""
+    lines = ["x1,x2,y"]
+    lines += [f"{a!r},{b!r},{int(label)}" for (a, b), label in zip(x.tolist(), y, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    """Write circles.csv and xor.csv beside this script."""
+    x, y = make_circles(1000, noise=0.1, seed=CIRCLES_SEED)
+    write_csv(HERE / "circles.csv", x, y)
+    xor_x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    write_csv(HERE / "xor.csv", xor_x, np.array([0, 1, 1, 0]))
+
+
+if __name__ == "__main__":
+    main()

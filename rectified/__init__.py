@@ -1,0 +1,1 @@
+"""Helpers shared by the Rectified notebooks: data loading, plotting, small training loops."""
