@@ -16,6 +16,8 @@ CONFIG_FILES = ("nbgrader_config.py", "autograder/nbgrader_config.py")
 
 def assignments() -> list[str]:
     """Assignment ids, in course order, taken from solutions/."""
+    if not SOLUTIONS.is_dir():
+        return []
     return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and list(p.glob("*.ipynb")))
 
 

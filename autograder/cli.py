@@ -1,0 +1,50 @@
+"""Command line: `python -m autograder grade SUBMISSIONS --out OUT [--jobs N]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from autograder import report, runner, sandbox
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser(
+        "grade", help="grade a folder of submissions <student_id>/<assignment>/<name>.ipynb"
+    )
+    grade.add_argument("submissions", type=Path, help="folder of submissions")
+    grade.add_argument(
+        "--out", type=Path, required=True, help="folder for grades.csv, summary.csv and feedback/"
+    )
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="students graded at once")
+    defaults = sandbox.Limits()
+    grade.add_argument("--cell-timeout", type=int, default=defaults.cell_seconds, help="seconds per cell")
+    grade.add_argument(
+        "--notebook-timeout", type=int, default=defaults.notebook_seconds, help="seconds per notebook"
+    )
+    grade.add_argument(
+        "--memory-mb", type=int, default=defaults.memory_bytes >> 20, help="address space per notebook kernel"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; exit 0 when every submission got its rows."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if not args.submissions.exists():
+        print(f"error: {args.submissions} does not exist", file=sys.stderr)
+        return 2
+    limits = sandbox.Limits(
+        cell_seconds=args.cell_timeout,
+        notebook_seconds=args.notebook_timeout,
+        memory_bytes=args.memory_mb << 20,
+    )
+    results = runner.grade(args.submissions.resolve(), args.out.resolve(), args.jobs, limits)
+    print(report.format_table(results))
+    print(f"\nWrote {args.out / 'grades.csv'}, {args.out / 'summary.csv'} and {args.out / 'feedback'}/")
+    return 0

@@ -1,0 +1,137 @@
+"""Results of grading: one JSON file per (student, assignment) while working, CSV tables at the end."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+GRADE_COLUMNS = ["student_id", "assignment", "notebook", "cell_id", "score", "max_score"]
+SUMMARY_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "message"]
+
+
+@dataclass
+class CellScore:
+    """The score of one autograded test cell."""
+
+    notebook: str
+    cell_id: str
+    score: float
+    max_score: float
+
+
+@dataclass
+class Result:
+    """What grading one student's assignment produced."""
+
+    student_id: str
+    assignment: str
+    status: str
+    message: str = ""
+    cells: list[CellScore] = field(default_factory=list)
+    fingerprint: str = ""
+
+    @property
+    def score(self) -> float:
+        """Points earned over all test cells."""
+        return sum(c.score for c in self.cells)
+
+    @property
+    def max_score(self) -> float:
+        """Points available over all test cells."""
+        return sum(c.max_score for c in self.cells)
+
+
+def result_path(work: Path, student_id: str, assignment: str) -> Path:
+    """Where the result of one (student, assignment) is kept between runs."""
+    return work / "results" / student_id / f"{assignment}.json"
+
+
+def save_result(work: Path, result: Result) -> None:
+    """Write a result atomically, so an interrupted run never leaves half a file."""
+    path = result_path(work, result.student_id, result.assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(result), indent=1))
+    os.replace(tmp, path)
+
+
+def load_result(work: Path, student_id: str, assignment: str) -> Result | None:
+    """A saved result, or None when there is none or it is unreadable."""
+    path = result_path(work, student_id, assignment)
+    try:
+        data = json.loads(path.read_text())
+        data["cells"] = [CellScore(**c) for c in data["cells"]]
+        return Result(**data)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    """Write a CSV atomically."""
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def _number(x: float) -> str:
+    """Scores as short decimals: 2 rather than 2.0."""
+    return f"{x:g}"
+
+
+def write_tables(out: Path, results: list[Result]) -> None:
+    """Write grades.csv (one row per test cell) and summary.csv (one row per student and assignment)."""
+    results = sorted(results, key=lambda r: (r.student_id, r.assignment))
+    grades = [
+        {
+            "student_id": r.student_id,
+            "assignment": r.assignment,
+            "notebook": c.notebook,
+            "cell_id": c.cell_id,
+            "score": _number(c.score),
+            "max_score": _number(c.max_score),
+        }
+        for r in results
+        for c in r.cells
+    ]
+    summary = [
+        {
+            "student_id": r.student_id,
+            "assignment": r.assignment,
+            "score": _number(r.score),
+            "max_score": _number(r.max_score),
+            "status": r.status,
+            "message": r.message,
+        }
+        for r in results
+    ]
+    _write_csv(out / "grades.csv", GRADE_COLUMNS, grades)
+    _write_csv(out / "summary.csv", SUMMARY_COLUMNS, summary)
+
+
+def format_table(results: list[Result]) -> str:
+    """A plain-text table of scores for the terminal."""
+    rows = [("student", "assignment", "score", "status")]
+    for r in sorted(results, key=lambda r: (r.student_id, r.assignment)):
+        rows.append((r.student_id, r.assignment, f"{_number(r.score)}/{_number(r.max_score)}", r.status))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def progress(done: int, total: int, result: Result, seconds: float) -> None:
+    """One line per finished (student, assignment) on stderr."""
+    score = f"{_number(result.score)}/{_number(result.max_score)}"
+    detail = f" — {result.message}" if result.status != "graded" and result.message else ""
+    print(
+        f"[{done}/{total}] {result.student_id} {result.assignment}: {score} {result.status}{detail} ({seconds:.1f} s)",
+        file=sys.stderr,
+        flush=True,
+    )

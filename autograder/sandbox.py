@@ -1,0 +1,203 @@
+"""Confine student code: each notebook kernel runs in bubblewrap with resource limits and a wall clock.
+
+The kernel sees the Python installation, the course's helper package and data, an empty scratch folder
+and nothing else: no network, no gradebook, no solutions, no other student. When bubblewrap is missing
+the limits still apply, but not the isolation; the grading command says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+from autograder import course
+
+KERNEL_NAME = "rectified-sandbox"
+NOBODY = 65534
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one notebook may use while it is graded."""
+
+    cell_seconds: int = 60
+    notebook_seconds: int = 300
+    memory_bytes: int = 4 << 30  # address space: TensorFlow alone maps about 1.5 GB
+    cpu_seconds: int = 600
+    processes: int = 512  # threads count too, and TensorFlow starts dozens
+    file_bytes: int = 64 << 20
+    open_files: int = 512
+    output_bytes: int = 1 << 20  # per cell
+
+
+@functools.cache
+def bwrap_available() -> bool:
+    """True when bubblewrap is installed and can make a network-less sandbox here."""
+    if not shutil.which("bwrap"):
+        return False
+    probe = subprocess.run(
+        ["bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "--proc", "/proc", "true"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def _prlimit(limits: Limits) -> list[str]:
+    """A prlimit prefix that applies the limits to the command it starts."""
+    return [
+        "prlimit",
+        f"--as={limits.memory_bytes}",
+        f"--cpu={limits.cpu_seconds}",
+        f"--nproc={limits.processes}",
+        f"--fsize={limits.file_bytes}",
+        f"--nofile={limits.open_files}",
+        "--",
+    ]
+
+
+def kernel_argv(scratch: Path, runtime: Path, limits: Limits) -> list[str]:
+    """The command line of a confined IPython kernel ({connection_file} is filled in by Jupyter)."""
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f"]
+    if not bwrap_available():
+        return [*_prlimit(limits), *kernel, "{connection_file}"]
+    read_only = sorted(
+        {Path(sys.base_prefix), Path(sys.prefix), course.REPO / "rectified", course.REPO / "data"}
+    )
+    argv = [
+        "bwrap",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+    ]
+    argv += ["--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for top in ("/bin", "/sbin", "/lib", "/lib64"):
+        argv += ["--ro-bind-try", top, top]
+    binds = [("--ro-bind", path) for path in read_only] + [("--bind", scratch), ("--bind", runtime)]
+    for _, path in binds:
+        # bwrap copies the modes of the folders it creates, and /root is 0700: open the way down.
+        for parent in reversed(path.parents[:-1]):
+            if str(parent) not in ("/tmp",):
+                argv += ["--perms", "0755", "--dir", str(parent)]
+    for flag, path in binds:
+        argv += [flag, str(path), str(path)]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--setenv", "HOME", str(scratch), "--chdir", str(scratch)]
+    argv += ["--setenv", "PYTHONPATH", str(course.REPO)]  # the helper package, whatever the install
+    # ipykernel polls this pid to notice its parent's exit; it is not visible in the new pid namespace.
+    argv += ["--unsetenv", "JPY_PARENT_PID"]
+    drop = []
+    if os.geteuid() == 0:
+        # Root inside the sandbox would still be root: run the kernel as nobody, without capabilities.
+        drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all"]
+        drop += ["--bounding-set=-all", "--"]
+    # Jupyter writes the connection file readable by its owner only; hand the kernel a readable copy.
+    inner = " ".join(
+        [
+            'chmod 1777 /tmp && cp "$1" /tmp/kernel.json && chmod 444 /tmp/kernel.json && exec',
+            *_prlimit(limits),
+            *drop,
+            *kernel,
+            "/tmp/kernel.json",
+        ]
+    )
+    return [*argv, "/bin/sh", "-c", inner, "sh", "{connection_file}"]
+
+
+def prepare_kernel(root: Path, name: str, limits: Limits) -> Path:
+    """Make a fresh scratch folder and a kernel spec for one notebook; return the JUPYTER_PATH to use."""
+    scratch = root / "scratch" / name
+    runtime = root / "runtime"
+    shutil.rmtree(scratch, ignore_errors=True)
+    for folder in (scratch, runtime):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o1777)  # the kernel runs as another user
+    spec_dir = root / "jupyter" / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": kernel_argv(scratch, runtime, limits),
+        "display_name": "sandbox",
+        "language": "python",
+        # Signals do not cross into the sandbox's own session: ask the kernel to interrupt itself.
+        "interrupt_mode": "message",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return root / "jupyter"
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute with a per-notebook wall clock, capped outputs, and a record of a dying cell."""
+
+    notebook_seconds = Integer(300, help="wall-clock seconds for the whole notebook").tag(config=True)
+    output_bytes = Integer(1 << 20, help="bytes of output kept per cell").tag(config=True)
+    deadline = 0.0
+    dead_cell: int | None = None
+    hit_notebook_limit = False
+
+    def preprocess(self, nb, resources=None, km=None):
+        """Execute the notebook, starting the notebook's clock."""
+        type(self).deadline = time.monotonic() + self.notebook_seconds
+        type(self).dead_cell = None
+        type(self).hit_notebook_limit = False
+        self._output_sizes: dict[int, int] = {}
+        return super().preprocess(nb, resources, km)
+
+    def _get_timeout(self, cell):
+        """The cell's own limit, or what is left of the notebook's, whichever is shorter."""
+        remaining = int(type(self).deadline - time.monotonic())
+        own = super()._get_timeout(cell)
+        if own is None or remaining < own:
+            type(self).hit_notebook_limit = type(self).hit_notebook_limit or remaining < (
+                own or remaining + 1
+            )
+            return max(1, remaining)
+        return own
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        """Execute one cell, remembering it if the kernel dies under it."""
+        from nbclient.exceptions import DeadKernelError
+
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        except DeadKernelError:
+            type(self).dead_cell = cell_index
+            raise
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most output_bytes of output per cell, then a note; errors always stay."""
+        sizes = self._output_sizes
+        if sizes.get(cell_index, 0) > self.output_bytes and msg["msg_type"] != "error":
+            return None
+        out = super().output(outs, msg, display_id, cell_index)
+        sizes[cell_index] = sizes.get(cell_index, 0) + len(json.dumps(out) if out else "")
+        if sizes[cell_index] > self.output_bytes and msg["msg_type"] != "error":
+            note = new_output(
+                "stream", name="stdout", text=f"[output cut: over {self.output_bytes // 1024} KB]\n"
+            )
+            outs[:] = [note, *[o for o in outs if o.get("output_type") == "error"]]
+        return out
+
+
+def run(command: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    """Run a grading worker in cwd with the course environment; raise TimeoutExpired past timeout seconds."""
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=course.nbgrader_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        start_new_session=True,
+    )

@@ -1,0 +1,157 @@
+"""Grade one student's assignments inside a private course copy: `python -m autograder.worker COURSE STUDENT A...`.
+
+Runs as its own process so that nothing a submission does can reach the other students' grades; each
+assignment's result is saved as soon as it is known, so a crash loses at most the assignment in hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from autograder import feedback, report, sandbox
+
+# What nbgrader's log says, and what the student should read instead.
+EXPLANATIONS = [
+    (
+        r"DeadKernelError|Kernel died",
+        "the notebook's Python kernel died while running (a crash, a call to sys.exit/os._exit, or running "
+        "out of memory); tests that had not run score 0",
+    ),
+    (r"CellTimeoutError|Cell execution timed out", "a cell ran past the time limit and was stopped"),
+    (
+        r"SchemaTooOld|old version of the nbgrader metadata",
+        "a graded cell was copied or its metadata was damaged",
+    ),
+    (r"MissingEntry|NoResultFound", "the notebook does not match this assignment"),
+    (
+        r"NotJSONError|JSONDecodeError|Notebook does not appear to be JSON",
+        "the file is not a readable notebook",
+    ),
+]
+
+
+def explain(log: str) -> str:
+    """A sentence a student understands for an nbgrader failure log."""
+    for pattern, message in EXPLANATIONS:
+        if re.search(pattern, log):
+            return message
+    last = [line for line in log.strip().splitlines() if line.strip()]
+    return f"grading failed: {last[-1].strip()[:200]}" if last else "grading failed for an unknown reason"
+
+
+def _api(course_root: Path, limits: sandbox.Limits):
+    """An NbGraderAPI bound to the course at course_root, executing every notebook in the sandbox."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    config.Autograde.autograde_preprocessors = [
+        sandbox.SandboxedExecute,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+    config.Execute.timeout = limits.cell_seconds
+    config.Execute.kernel_name = sandbox.KERNEL_NAME
+    config.SandboxedExecute.notebook_seconds = limits.notebook_seconds
+    config.SandboxedExecute.output_bytes = limits.output_bytes
+    if sandbox.bwrap_available():
+        config.KernelManager.transport = "ipc"  # the kernel has no network, not even loopback
+        config.KernelManager.ip = str(course_root / "runtime" / "kernel")
+    # One kernel at a time per worker; its connection file must be where the sandbox can read it.
+    config.KernelManager.connection_file = str(course_root / "runtime" / "kernel.json")
+    coursedir = CourseDirectory(config=config, root=str(course_root))
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def expected_cells(gradebook, assignment: str) -> list[report.CellScore]:
+    """Every autograded test cell of the assignment, scored 0."""
+    cells = []
+    for notebook in sorted(gradebook.find_assignment(assignment).notebooks, key=lambda n: n.name):
+        for cell in notebook.grade_cells:
+            if cell.cell_type == "code":
+                cells.append(
+                    report.CellScore(f"{notebook.name}.ipynb", cell.name, 0.0, float(cell.max_score))
+                )
+    return sorted(cells, key=lambda c: (c.notebook, c.cell_id))
+
+
+def scored_cells(gradebook, assignment: str, student_id: str) -> tuple[list[report.CellScore], list[str]]:
+    """Scores from the gradebook, and the test cells that nbgrader left ungraded."""
+    cells = expected_cells(gradebook, assignment)
+    ungraded = []
+    for cell in cells:
+        notebook = cell.notebook.removesuffix(".ipynb")
+        try:
+            grade = gradebook.find_grade(cell.cell_id, notebook, assignment, student_id)
+        except Exception:
+            ungraded.append(cell.cell_id)
+            continue
+        if grade.auto_score is None:
+            ungraded.append(cell.cell_id)
+        else:
+            cell.score = float(grade.score)
+    return cells, ungraded
+
+
+def grade_assignment(
+    api, course_root: Path, student_id: str, assignment: str, fingerprint: str
+) -> report.Result:
+    """Autograde one assignment, write its feedback, and return its result."""
+    from nbgrader.api import Gradebook
+
+    outcome = api.autograde(assignment, student_id, force=True, create=True)
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
+        if not outcome["success"]:
+            log = outcome.get("error", "") + outcome.get("log", "")
+            cells = expected_cells(gradebook, assignment)
+            return report.Result(student_id, assignment, "error", explain(log), cells, fingerprint)
+        cells, ungraded = scored_cells(gradebook, assignment, student_id)
+    log = outcome.get("log", "")
+    notes = []
+    if re.search(r"CellTimeoutError|Cell execution timed out|Timeout waiting", log):
+        notes.append("a cell ran past the time limit and was stopped")
+    if ungraded:
+        notes.append(f"test cells {', '.join(ungraded)} were missing from the notebook and score 0")
+    feedback.generate(api, course_root, student_id, assignment)
+    status = "graded" if not ungraded else "graded-partly"
+    return report.Result(student_id, assignment, status, "; ".join(notes), cells, fingerprint)
+
+
+def main(argv: list[str]) -> int:
+    """Command line: COURSE_ROOT WORK_DIR STUDENT_ID LIMITS_JSON ASSIGNMENT=FINGERPRINT..."""
+    course_root, work, student_id, limits_json, *jobs = argv
+    course_root, work = Path(course_root), Path(work)
+    limits = sandbox.Limits(**json.loads(limits_json))
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(course_root / "runtime")
+    os.environ["JUPYTER_PATH"] = str(course_root / "jupyter")
+    api = _api(course_root, limits)
+    for job in jobs:
+        assignment, _, fingerprint = job.partition("=")
+        sandbox.prepare_kernel(course_root, assignment, limits)
+        try:
+            result = grade_assignment(api, course_root, student_id, assignment, fingerprint)
+        except Exception as error:  # a bug or a hostile notebook must not take the other assignments down
+            result = report.Result(student_id, assignment, "error", explain(repr(error)), [], fingerprint)
+        report.save_result(work, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

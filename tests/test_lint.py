@@ -1,0 +1,81 @@
+"""The lint of source notebooks rejects each kind of authoring mistake it is meant to catch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tools_path import nbsource
+
+from autograder.lint import lint_notebook
+
+GOOD = """%% code locked id=setup
+import numpy as np
+%% solution id=f
+def f(x):
+    ### BEGIN SOLUTION
+    return x
+    ### END SOLUTION
+%% tests id=test_f points=1
+import numpy as np
+assert f(1) == 1, "f(1) should be 1"
+### BEGIN HIDDEN TESTS
+assert f(2) == 2
+### END HIDDEN TESTS
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "nb.ipynb"
+    import nbformat
+
+    nbformat.write(nbsource.text_to_notebook(text), path)
+    return path
+
+
+def test_a_well_formed_notebook_passes(tmp_path: Path) -> None:
+    assert lint_notebook(_write(tmp_path, GOOD)) == []
+
+
+BAD = {
+    "bare expression": GOOD.replace("### END HIDDEN TESTS", "### END HIDDEN TESTS\n3 - 2.5"),
+    "TensorFlow import": GOOD.replace("import numpy as np\nassert", "import tensorflow as tf\nassert"),
+    "training": GOOD.replace("assert f(2) == 2", "model.fit(x, y)\nassert f(2) == 2"),
+    "stderr": GOOD.replace("assert f(2) == 2", "import warnings\nwarnings.warn('x')\nassert f(2) == 2"),
+    "input_shape": GOOD.replace("assert f(2) == 2", "layer = Dense(3, input_shape=(2,))\nassert f(2) == 2"),
+    "no hidden tests": GOOD.replace("### BEGIN HIDDEN TESTS\nassert f(2) == 2\n### END HIDDEN TESTS\n", ""),
+    "no solution markers": GOOD.replace("    ### BEGIN SOLUTION\n", "").replace("    ### END SOLUTION\n", ""),
+    "no points": GOOD.replace("points=1", "points=0"),
+}
+
+
+@pytest.mark.parametrize("problem", sorted(BAD))
+def test_each_mistake_is_reported(problem: str, tmp_path: Path) -> None:
+    assert lint_notebook(_write(tmp_path, BAD[problem])), f"lint missed: {problem}"
+
+
+def test_duplicate_grade_ids_are_reported(tmp_path: Path) -> None:
+    import nbformat
+
+    path = _write(tmp_path, GOOD)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[2].metadata.nbgrader.grade_id = "f"
+    nbformat.write(nb, path)
+    assert any("duplicate grade_id" in p for p in lint_notebook(path))
+
+
+def test_outputs_are_reported(tmp_path: Path) -> None:
+    import nbformat
+
+    path = _write(tmp_path, GOOD)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="hi")]
+    nbformat.write(nb, path)
+    assert any("outputs" in p for p in lint_notebook(path))
+
+
+def test_the_tensorflow_pragma_allows_a_model_in_a_test_cell(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "import numpy as np\nassert", "import numpy as np\nimport keras  # lint: tensorflow-ok\nassert"
+    )
+    assert lint_notebook(_write(tmp_path, text)) == []
