@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import queue
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,9 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder import collect, course, report, sandbox
+import nbformat
+
+from autograder import collect, course, repair, report, sandbox
 
 
 def fingerprint(paths: list[Path], salt: str = "") -> str:
@@ -44,6 +47,24 @@ def _blank(sub: collect.Submission, status: str, message: str, cells: list[repor
     return report.Result(sub.student_id, sub.assignment, status, message, zeroed, fp)
 
 
+def _prepare(sub: collect.Submission, dest: Path, cells: list[report.CellScore], fp: str):
+    """Write the repaired notebooks into dest; return notes, or a final result when nothing can be graded."""
+    repaired = repair.repair(sub.assignment, sub.notebooks)
+    gradable = {name: r for name, r in repaired.items() if r.notebook is not None}
+    if not gradable:
+        first = next(iter(repaired.values()))
+        return [], _blank(sub, first.status, "; ".join(r.problem for r in repaired.values()), cells, fp)
+    dest.mkdir(parents=True)
+    notes = []
+    for name, fixed in repaired.items():
+        if fixed.notebook is None:
+            notes.append(fixed.problem)
+        else:
+            nbformat.write(fixed.notebook, dest / name)
+            notes += fixed.notes
+    return notes, None
+
+
 def grade_student(
     student_id: str,
     subs: list[collect.Submission],
@@ -51,17 +72,40 @@ def grade_student(
     work: Path,
     out: Path,
     fingerprints: dict[str, str],
+    cells: dict[str, list[report.CellScore]],
     limits: sandbox.Limits,
 ) -> None:
-    """Copy the template, add this student's submissions, and run the worker on them in a sandbox."""
+    """Copy the template, add this student's repaired submissions, and run the worker on them."""
     root = work / "students" / student_id
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(template, root)
+    notes: dict[str, list[str]] = {}
+    to_grade = []
     for sub in subs:
         dest = root / "submitted" / student_id / sub.assignment
-        dest.mkdir(parents=True)
-        for path in sub.notebooks:
-            shutil.copy2(path, dest / path.name)
+        fp = fingerprints[sub.assignment]
+        notes[sub.assignment], final = _prepare(sub, dest, cells[sub.assignment], fp)
+        if final:
+            report.save_result(work, final)
+        else:
+            to_grade.append(sub)
+    if to_grade:
+        _run_worker(student_id, to_grade, root, work, fingerprints, limits)
+    for sub in to_grade:
+        feedback = root / "feedback" / student_id / sub.assignment
+        if feedback.is_dir():
+            dest = out / "feedback" / student_id / sub.assignment
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.copytree(feedback, dest)
+        result = report.load_result(work, student_id, sub.assignment)
+        if result and notes[sub.assignment]:
+            result.message = "; ".join(filter(None, [result.message, *notes[sub.assignment]]))
+            report.save_result(work, result)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _run_worker(student_id, subs, root: Path, work: Path, fingerprints, limits: sandbox.Limits) -> None:
+    """Run the worker process; any assignment it leaves without a result gets an error result."""
     jobs = [f"{s.assignment}={fingerprints[s.assignment]}" for s in subs]
     command = [sys.executable, "-m", "autograder.worker", str(root), str(work), student_id]
     command += [json.dumps(dataclasses.asdict(limits)), *jobs]
@@ -71,17 +115,10 @@ def grade_student(
     except subprocess.TimeoutExpired:
         trouble = "the grading of this student ran past its time limit"
     for sub in subs:
-        feedback = root / "feedback" / student_id / sub.assignment
-        if feedback.is_dir():
-            dest = out / "feedback" / student_id / sub.assignment
-            shutil.rmtree(dest, ignore_errors=True)
-            shutil.copytree(feedback, dest)
         if report.load_result(work, student_id, sub.assignment) is None:
-            message = (
-                trouble.strip().splitlines()[-1] if trouble.strip() else "the grader stopped unexpectedly"
-            )
+            lines = trouble.strip().splitlines()
+            message = lines[-1] if lines else "the grader stopped unexpectedly"
             report.save_result(work, report.Result(student_id, sub.assignment, "error", message, [], ""))
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def grade(submissions: Path, out: Path, jobs: int, limits: sandbox.Limits) -> list[report.Result]:
@@ -118,11 +155,25 @@ def grade(submissions: Path, out: Path, jobs: int, limits: sandbox.Limits) -> li
             "filesystem and network isolation (install Debian's 'bubblewrap' package)",
             file=sys.stderr,
         )
+    # Each parallel slot runs its kernels as its own user, so one student's processes never count
+    # against another's limit.
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(max(1, jobs)):
+        slots.put(slot)
+
+    def graded_in_a_slot(student_id: str, subs: list[collect.Submission], fps: dict[str, str]) -> None:
+        slot = slots.get()
+        try:
+            own = dataclasses.replace(limits, user_id=sandbox.FIRST_UID + slot)
+            grade_student(student_id, subs, template, work, out, fps, cells, own)
+        finally:
+            slots.put(slot)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         started = {}
         for student_id, subs in sorted(pending.items()):
             fps = {s.assignment: fingerprints[(student_id, s.assignment)] for s in subs}
-            future = pool.submit(grade_student, student_id, subs, template, work, out, fps, limits)
+            future = pool.submit(graded_in_a_slot, student_id, subs, fps)
             started[future] = (student_id, subs, time.monotonic())
         for future in as_completed(started):
             student_id, subs, t0 = started[future]

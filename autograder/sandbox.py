@@ -24,7 +24,7 @@ from traitlets import Integer
 from autograder import course
 
 KERNEL_NAME = "rectified-sandbox"
-NOBODY = 65534
+FIRST_UID = 61000  # parallel slot n runs its kernels as user FIRST_UID + n
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class Limits:
     file_bytes: int = 64 << 20
     open_files: int = 512
     output_bytes: int = 1 << 20  # per cell
+    user_id: int = FIRST_UID  # used when grading runs as root
 
 
 @functools.cache
@@ -101,7 +102,8 @@ def kernel_argv(scratch: Path, runtime: Path, limits: Limits) -> list[str]:
     drop = []
     if os.geteuid() == 0:
         # Root inside the sandbox would still be root: run the kernel as nobody, without capabilities.
-        drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all"]
+        drop = ["setpriv", f"--reuid={limits.user_id}", f"--regid={limits.user_id}", "--clear-groups"]
+        drop += ["--inh-caps=-all"]
         drop += ["--bounding-set=-all", "--"]
     # Jupyter writes the connection file readable by its owner only; hand the kernel a readable copy.
     inner = " ".join(
@@ -144,12 +146,14 @@ class SandboxedExecute(Execute):
     output_bytes = Integer(1 << 20, help="bytes of output kept per cell").tag(config=True)
     deadline = 0.0
     dead_cell: int | None = None
+    notebook = ""
     hit_notebook_limit = False
 
     def preprocess(self, nb, resources=None, km=None):
         """Execute the notebook, starting the notebook's clock."""
         type(self).deadline = time.monotonic() + self.notebook_seconds
         type(self).dead_cell = None
+        type(self).notebook = (resources or {}).get("nbgrader", {}).get("notebook", "")
         type(self).hit_notebook_limit = False
         self._output_sizes: dict[int, int] = {}
         return super().preprocess(nb, resources, km)
@@ -165,14 +169,14 @@ class SandboxedExecute(Execute):
             return max(1, remaining)
         return own
 
-    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+    def preprocess_cell(self, cell, resources, index):
         """Execute one cell, remembering it if the kernel dies under it."""
         from nbclient.exceptions import DeadKernelError
 
         try:
-            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            type(self).dead_cell = cell_index
+            type(self).dead_cell = index
             raise
 
     def output(self, outs, msg, display_id, cell_index):

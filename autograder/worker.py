@@ -12,35 +12,42 @@ import re
 import sys
 from pathlib import Path
 
+import nbformat
+
 from autograder import feedback, report, sandbox
 
-# What nbgrader's log says, and what the student should read instead.
+MAX_SKIPPED_CELLS = 3
+SKIPPED = "This cell stopped the Python kernel during grading (os._exit, a crash, or too much memory), so it was skipped."
+
+# What nbgrader's log says, the status it gets, and what the student should read instead.
 EXPLANATIONS = [
     (
         r"DeadKernelError|Kernel died",
-        "the notebook's Python kernel died while running (a crash, a call to sys.exit/os._exit, or running "
-        "out of memory); tests that had not run score 0",
+        "kernel-died",
+        "the notebook's Python kernel died while its tests ran (a crash, os._exit, or running out of memory "
+        "inside a graded function), so no test could be scored",
     ),
-    (r"CellTimeoutError|Cell execution timed out", "a cell ran past the time limit and was stopped"),
+    (
+        r"CellTimeoutError|Cell execution timed out",
+        "timeout",
+        "a cell ran past the time limit and was stopped",
+    ),
     (
         r"SchemaTooOld|old version of the nbgrader metadata",
-        "a graded cell was copied or its metadata was damaged",
+        "invalid-metadata",
+        "a graded cell's nbgrader metadata was damaged",
     ),
-    (r"MissingEntry|NoResultFound", "the notebook does not match this assignment"),
-    (
-        r"NotJSONError|JSONDecodeError|Notebook does not appear to be JSON",
-        "the file is not a readable notebook",
-    ),
+    (r"MissingEntry|NoResultFound", "wrong-notebook", "the notebook does not match this assignment"),
 ]
 
 
-def explain(log: str) -> str:
-    """A sentence a student understands for an nbgrader failure log."""
-    for pattern, message in EXPLANATIONS:
+def explain(log: str) -> tuple[str, str]:
+    """A status and a sentence a student understands for an nbgrader failure log."""
+    for pattern, status, message in EXPLANATIONS:
         if re.search(pattern, log):
-            return message
+            return status, message
     last = [line for line in log.strip().splitlines() if line.strip()]
-    return f"grading failed: {last[-1].strip()[:200]}" if last else "grading failed for an unknown reason"
+    return "error", (f"grading failed: {last[-1].strip()[:200]}" if last else "grading failed")
 
 
 def _api(course_root: Path, limits: sandbox.Limits):
@@ -110,28 +117,55 @@ def scored_cells(gradebook, assignment: str, student_id: str) -> tuple[list[repo
     return cells, ungraded
 
 
+def skip_cell(course_root: Path, student_id: str, assignment: str, notebook: str, index: int) -> str:
+    """Replace a student's cell that killed the kernel by one that raises; say which, or '' if it can't."""
+    path = course_root / "submitted" / student_id / assignment / f"{notebook}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    if not 0 <= index < len(nb.cells):
+        return ""
+    cell = nb.cells[index]
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("grade") or meta.get("locked"):
+        return ""  # nbgrader would restore it; the student's function kills the kernel from a test
+    first = next((line for line in cell.source.splitlines() if line.strip()), "")[:60]
+    cell.source = f"raise RuntimeError({SKIPPED!r})"
+    nbformat.write(nb, path)
+    return f"cell {index + 1} ({first!r}) stopped the Python kernel and was skipped"
+
+
 def grade_assignment(
     api, course_root: Path, student_id: str, assignment: str, fingerprint: str
 ) -> report.Result:
     """Autograde one assignment, write its feedback, and return its result."""
     from nbgrader.api import Gradebook
 
-    outcome = api.autograde(assignment, student_id, force=True, create=True)
+    notes = []
+    for _ in range(MAX_SKIPPED_CELLS + 1):
+        outcome = api.autograde(assignment, student_id, force=True, create=True)
+        dead = sandbox.SandboxedExecute.dead_cell
+        if outcome["success"] or dead is None:
+            break
+        skipped = skip_cell(course_root, student_id, assignment, sandbox.SandboxedExecute.notebook, dead)
+        if not skipped:
+            break
+        notes.append(skipped)
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
         if not outcome["success"]:
             log = outcome.get("error", "") + outcome.get("log", "")
             cells = expected_cells(gradebook, assignment)
-            return report.Result(student_id, assignment, "error", explain(log), cells, fingerprint)
+            status, message = explain(log)
+            message = "; ".join([*notes, message])
+            return report.Result(student_id, assignment, status, message, cells, fingerprint)
         cells, ungraded = scored_cells(gradebook, assignment, student_id)
     log = outcome.get("log", "")
-    notes = []
-    if re.search(r"CellTimeoutError|Cell execution timed out|Timeout waiting", log):
+    if sandbox.SandboxedExecute.hit_notebook_limit:
+        notes.append("the notebook ran past its total time limit; the cells after that point were stopped")
+    elif re.search(r"CellTimeoutError|Cell execution timed out|Timeout waiting", log):
         notes.append("a cell ran past the time limit and was stopped")
     if ungraded:
-        notes.append(f"test cells {', '.join(ungraded)} were missing from the notebook and score 0")
+        notes.append(f"test cells {', '.join(ungraded)} could not be graded and score 0")
     feedback.generate(api, course_root, student_id, assignment)
-    status = "graded" if not ungraded else "graded-partly"
-    return report.Result(student_id, assignment, status, "; ".join(notes), cells, fingerprint)
+    return report.Result(student_id, assignment, "graded", "; ".join(notes), cells, fingerprint)
 
 
 def main(argv: list[str]) -> int:
@@ -148,7 +182,7 @@ def main(argv: list[str]) -> int:
         try:
             result = grade_assignment(api, course_root, student_id, assignment, fingerprint)
         except Exception as error:  # a bug or a hostile notebook must not take the other assignments down
-            result = report.Result(student_id, assignment, "error", explain(repr(error)), [], fingerprint)
+            result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
         report.save_result(work, result)
     return 0
 
