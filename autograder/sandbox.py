@@ -170,12 +170,12 @@ class SandboxedExecute(Execute):
         return own
 
     def preprocess_cell(self, cell, resources, index):
-        """Execute one cell, remembering it if the kernel dies under it."""
-        from nbclient.exceptions import DeadKernelError
-
+        """Execute one cell, remembering it if the kernel dies or its messages break under it."""
         try:
             return super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
+        except Exception:
+            # With allow_errors, a cell's own exception never lands here: only a dead kernel or a
+            # broken channel (forked children writing to the kernel's sockets) does.
             type(self).dead_cell = index
             raise
 

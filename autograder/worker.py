@@ -17,7 +17,10 @@ import nbformat
 from autograder import feedback, report, sandbox
 
 MAX_SKIPPED_CELLS = 3
-SKIPPED = "This cell stopped the Python kernel during grading (os._exit, a crash, or too much memory), so it was skipped."
+SKIPPED = (
+    "This cell stopped the Python kernel during grading (os._exit, a crash, forked processes, or too much "
+    "memory), so it was skipped."
+)
 
 # What nbgrader's log says, the status it gets, and what the student should read instead.
 EXPLANATIONS = [
@@ -133,8 +136,15 @@ def skip_cell(course_root: Path, student_id: str, assignment: str, notebook: str
     return f"cell {index + 1} ({first!r}) stopped the Python kernel and was skipped"
 
 
+def save_log(work: Path, student_id: str, assignment: str, log: str) -> None:
+    """Keep nbgrader's log of a failed grading beside the results, for the instructor."""
+    path = work / "logs" / student_id / f"{assignment}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(log)
+
+
 def grade_assignment(
-    api, course_root: Path, student_id: str, assignment: str, fingerprint: str
+    api, course_root: Path, work: Path, student_id: str, assignment: str, fingerprint: str
 ) -> report.Result:
     """Autograde one assignment, write its feedback, and return its result."""
     from nbgrader.api import Gradebook
@@ -152,6 +162,7 @@ def grade_assignment(
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
         if not outcome["success"]:
             log = outcome.get("error", "") + outcome.get("log", "")
+            save_log(work, student_id, assignment, log)
             cells = expected_cells(gradebook, assignment)
             status, message = explain(log)
             message = "; ".join([*notes, message])
@@ -180,7 +191,7 @@ def main(argv: list[str]) -> int:
         assignment, _, fingerprint = job.partition("=")
         sandbox.prepare_kernel(course_root, assignment, limits)
         try:
-            result = grade_assignment(api, course_root, student_id, assignment, fingerprint)
+            result = grade_assignment(api, course_root, work, student_id, assignment, fingerprint)
         except Exception as error:  # a bug or a hostile notebook must not take the other assignments down
             result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
         report.save_result(work, result)
