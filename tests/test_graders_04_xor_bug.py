@@ -1,0 +1,785 @@
+"""Graders' tests for 04_xor_bug: wrong implementations must fail their test cell, correct styles must pass.
+
+Every implementation below is written the way a student plausibly would. The wrong ones each break one thing
+the specification asks for; the correct ones differ from the reference solution in style only
+(../shared/GRADING.md, section 5).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import cells
+import numpy as np
+import pytest
+from cells import passes, run_test_cell, solution_namespace
+
+AID = "04_xor_bug"
+SOLUTION = solution_namespace(AID)
+leaky_relu = SOLUTION["leaky_relu"]
+sigmoid = SOLUTION["sigmoid"]
+forward = SOLUTION["forward"]
+bce_loss = SOLUTION["bce_loss"]
+backward = SOLUTION["backward"]
+sgd_step = SOLUTION["sgd_step"]
+init_params = SOLUTION["init_params"]
+
+GRADED = ["leaky_relu_prime", "init_params", "forward", "bce_loss", "backward", "sgd_step", "train"]
+
+
+def cases(items: dict) -> list:
+    return [pytest.param(f, id=name) for name, f in items.items()]
+
+
+# --------------------------------------------------------------------------- the harness itself
+
+
+def test_every_graded_function_has_its_test_cell() -> None:
+    assert set(cells.test_cells(AID)) == {f"test_{name}" for name in GRADED}
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_solution_passes_its_own_cell(name: str) -> None:
+    assert passes(AID, f"test_{name}")
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_test_cells_are_cheap(name: str) -> None:
+    start = time.perf_counter()
+    run_test_cell(AID, f"test_{name}")
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_a_stub_fails_every_cell(name: str) -> None:
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+
+    assert not passes(AID, f"test_{name}", **{name: stub})
+
+
+def test_backward_cell_restores_the_students_derivative() -> None:
+    namespace = dict(solution_namespace(AID))
+    own = namespace["leaky_relu_prime"]
+    source = cells.test_cells(AID)["test_backward"]
+    exec(compile(source, "<test_backward>", "exec"), namespace)
+    assert namespace["leaky_relu_prime"] is own
+
+
+def test_backward_fixture_has_pre_activations_between_zero_and_epsilon() -> None:
+    X = np.array(
+        [[-1.2, -0.8, 0.9], [0.2, -1.2, -0.2], [-0.1, -1.0, 0.7], [-1.2, -0.3, 0.1], [-0.2, 0.3, 0.7]]
+    )
+    W1 = np.array([[0.9, -0.4, 0.3, 0.4], [-0.4, -1.0, 0.9, -0.4], [-0.4, 0.8, 0.2, -0.1]])
+    z1 = X @ W1 + np.array([0.16, -0.28, 0.12, -0.08])
+    assert np.abs(z1).min() >= 0.05
+    assert ((z1 > 0) & (z1 < 0.1)).any() and ((z1 > 0.1) & (z1 < 0.25)).sum() >= 2
+    assert (z1 < 0).sum() >= 6
+
+
+# --------------------------------------------------------------------------- leaky_relu_prime
+
+
+def prime_question(z, epsilon=0.1):
+    if np.all(z > epsilon):
+        return 1.0
+    return epsilon
+
+
+def prime_question_edit(z, epsilon=0.1):
+    gradients = 1.0 * (np.asarray(z) > epsilon)
+    gradients[gradients == 0] = epsilon
+    return gradients
+
+
+def prime_relu_only(z, epsilon=0.1):
+    return np.where(np.asarray(z) > 0, 1.0, 0.0)
+
+
+def prime_swapped(z, epsilon=0.1):
+    return np.where(np.asarray(z) > 0, epsilon, 1.0)
+
+
+def prime_in_place(z, epsilon=0.1):
+    z = np.asarray(z, dtype=float)
+    positive = z > 0
+    z[positive] = 1.0
+    z[~positive] = epsilon
+    return z
+
+
+def prime_ones_like(z, epsilon=0.1):
+    g = np.ones_like(z)
+    g[np.asarray(z) <= 0] = epsilon
+    return g
+
+
+def prime_zero_at_kink(z, epsilon=0.1):
+    z = np.asarray(z, dtype=float)
+    return np.where(z > 0, 1.0, np.where(z < 0, epsilon, 0.0))
+
+
+def prime_returns_activation(z, epsilon=0.1):
+    z = np.asarray(z, dtype=float)
+    return np.where(z > 0, z, epsilon * z)
+
+
+def prime_fixed_slope(z, epsilon=0.1):
+    return np.where(np.asarray(z) > 0, 1.0, 0.1)
+
+
+def prime_boolean(z, epsilon=0.1):
+    return np.asarray(z) > 0
+
+
+def prime_flattens(z, epsilon=0.1):
+    return np.where(np.ravel(z) > 0, 1.0, epsilon)
+
+
+WRONG_PRIMES = {
+    "question_np_all_scalar": prime_question,
+    "question_edit_compares_with_epsilon": prime_question_edit,
+    "plain_relu_ignores_epsilon": prime_relu_only,
+    "slopes_swapped": prime_swapped,
+    "writes_into_z": prime_in_place,
+    "ones_like_keeps_int_dtype": prime_ones_like,
+    "zero_at_kink_outside_allowed_set": prime_zero_at_kink,
+    "returns_the_activation": prime_returns_activation,
+    "epsilon_hard_coded": prime_fixed_slope,
+    "boolean_mask": prime_boolean,
+    "flattens": prime_flattens,
+}
+
+RIGHT_PRIMES = {
+    "where_ge_one_at_kink": lambda z, epsilon=0.1: np.where(np.asarray(z) >= 0, 1.0, epsilon),
+    "boolean_arithmetic": lambda z, epsilon=0.1: (np.asarray(z) > 0) + epsilon * (np.asarray(z) <= 0),
+    "python_arithmetic": lambda z, epsilon=0.1: (z > 0) + epsilon * (z <= 0),
+    "affine_in_mask": lambda z, epsilon=0.1: epsilon + (1 - epsilon) * (np.asarray(z) > 0),
+    "average_at_kink": lambda z, epsilon=0.1: np.where(
+        np.asarray(z) > 0, 1.0, np.where(np.asarray(z) < 0, epsilon, (1 + epsilon) / 2)
+    ),
+    "heaviside": lambda z, epsilon=0.1: epsilon + (1 - epsilon) * np.heaviside(z, 0.5),
+}
+
+
+def prime_copy_then_assign(z, epsilon=0.1):
+    g = np.array(z, dtype=float, copy=True)
+    positive = g > 0
+    g[positive] = 1.0
+    g[~positive] = epsilon
+    return g
+
+
+RIGHT_PRIMES["copy_then_assign"] = prime_copy_then_assign
+
+
+@pytest.mark.parametrize("wrong", cases(WRONG_PRIMES))
+def test_wrong_leaky_relu_prime_fails(wrong) -> None:
+    assert not passes(AID, "test_leaky_relu_prime", leaky_relu_prime=wrong)
+
+
+@pytest.mark.parametrize("right", cases(RIGHT_PRIMES))
+def test_other_correct_leaky_relu_prime_passes(right) -> None:
+    assert passes(AID, "test_leaky_relu_prime", leaky_relu_prime=right)
+
+
+# --------------------------------------------------------------------------- init_params
+
+
+def he_init(w1_std, w2_std, b1=0.1, b2_shape=(1,), transpose_w1=False, w2_flat=False):
+    """A family of initialisers that differ in one rule each."""
+
+    def init(n_in, n_hidden, rng):
+        shape1 = (n_hidden, n_in) if transpose_w1 else (n_in, n_hidden)
+        return {
+            "W1": rng.standard_normal(shape1) * w1_std(n_in, n_hidden),
+            "b1": b1(n_hidden, rng) if callable(b1) else np.full(n_hidden, b1),
+            "W2": rng.standard_normal(n_hidden if w2_flat else (n_hidden, 1)) * w2_std(n_in, n_hidden),
+            "b2": np.zeros(b2_shape),
+        }
+
+    return init
+
+
+def he(n):
+    return np.sqrt(2.0 / n)
+
+
+def init_global_random(n_in, n_hidden, rng):
+    return {
+        "W1": np.random.randn(n_in, n_hidden) * he(n_in),
+        "b1": np.full(n_hidden, 0.1),
+        "W2": np.random.randn(n_hidden, 1) * he(n_hidden),
+        "b2": np.zeros(1),
+    }
+
+
+def init_reseeded(n_in, n_hidden, rng):
+    return init_params(n_in, n_hidden, np.random.default_rng(0))
+
+
+def init_float32(n_in, n_hidden, rng):
+    return {
+        "W1": rng.standard_normal((n_in, n_hidden), dtype=np.float32) * np.float32(he(n_in)),
+        "b1": np.full(n_hidden, 0.1),
+        "W2": rng.standard_normal((n_hidden, 1), dtype=np.float32) * np.float32(he(n_hidden)),
+        "b2": np.zeros(1),
+    }
+
+
+def init_uniform_two_over_root_n(n_in, n_hidden, rng):
+    return {
+        "W1": rng.uniform(-2 / np.sqrt(n_in), 2 / np.sqrt(n_in), (n_in, n_hidden)),
+        "b1": np.full(n_hidden, 0.1),
+        "W2": rng.uniform(-2 / np.sqrt(n_hidden), 2 / np.sqrt(n_hidden), (n_hidden, 1)),
+        "b2": np.zeros(1),
+    }
+
+
+WRONG_INITS = {
+    "W1_fan_out": he_init(lambda i, h: he(h), lambda i, h: he(h)),
+    "W1_glorot_normal": he_init(lambda i, h: np.sqrt(2 / (i + h)), lambda i, h: he(h)),
+    "W1_fan_average": he_init(lambda i, h: he((i + h) / 2), lambda i, h: he(h)),
+    "lecun_normal": he_init(lambda i, h: np.sqrt(1 / i), lambda i, h: np.sqrt(1 / h)),
+    "normal_std_two_over_root_n": he_init(lambda i, h: 2 / np.sqrt(i), lambda i, h: 2 / np.sqrt(h)),
+    "uniform_two_over_root_n": init_uniform_two_over_root_n,
+    "W2_uses_n_in": he_init(lambda i, h: he(i), lambda i, h: he(i)),
+    "W2_uses_fan_out_1": he_init(lambda i, h: he(i), lambda i, h: he(1)),
+    "unscaled_standard_normal": he_init(lambda i, h: 1.0, lambda i, h: 1.0),
+    "W1_transposed": he_init(lambda i, h: he(i), lambda i, h: he(h), transpose_w1=True),
+    "W2_flat": he_init(lambda i, h: he(i), lambda i, h: he(h), w2_flat=True),
+    "b1_row_vector": he_init(lambda i, h: he(i), lambda i, h: he(h), b1=lambda h, rng: np.full((1, h), 0.1)),
+    "b1_random": he_init(lambda i, h: he(i), lambda i, h: he(h), b1=lambda h, rng: rng.normal(0, 0.1, h)),
+    "b1_negative": he_init(lambda i, h: he(i), lambda i, h: he(h), b1=-0.1),
+    "b1_large": he_init(lambda i, h: he(i), lambda i, h: he(h), b1=1.0),
+    "b2_scalar": he_init(lambda i, h: he(i), lambda i, h: he(h), b2_shape=()),
+    "global_np_random": init_global_random,
+    "reseeded_inside": init_reseeded,
+    "float32": init_float32,
+}
+
+
+def init_uniform(n_in, n_hidden, rng):
+    return {
+        "W1": rng.uniform(-np.sqrt(6 / n_in), np.sqrt(6 / n_in), size=(n_in, n_hidden)),
+        "b1": np.zeros(n_hidden),
+        "W2": rng.uniform(-np.sqrt(6 / n_hidden), np.sqrt(6 / n_hidden), size=(n_hidden, 1)),
+        "b2": np.zeros(1),
+    }
+
+
+def init_w2_first(n_in, n_hidden, rng):
+    w2 = rng.normal(0.0, np.sqrt(2 / n_hidden), size=(n_hidden, 1))
+    w1 = rng.normal(0.0, np.sqrt(2 / n_in), size=(n_in, n_hidden))
+    return {"b2": np.array([0.0]), "W2": w2, "b1": 0.01 * np.ones(n_hidden), "W1": w1}
+
+
+def truncated_he(rng, shape, fan_in):
+    """Keras-style truncated normal: redraw beyond 2 std, rescale so the std stays sqrt(2 / fan_in)."""
+    w = rng.standard_normal(shape)
+    outside = np.abs(w) > 2
+    while outside.any():
+        w[outside] = rng.standard_normal(outside.sum())
+        outside = np.abs(w) > 2
+    return w / 0.87962566103423978 * np.sqrt(2 / fan_in)
+
+
+def init_truncated(n_in, n_hidden, rng):
+    return {
+        "W1": truncated_he(rng, (n_in, n_hidden), n_in),
+        "b1": np.full(n_hidden, 0.1),
+        "W2": truncated_he(rng, (n_hidden, 1), n_hidden),
+        "b2": np.zeros(1),
+    }
+
+
+RIGHT_INITS = {
+    "he_uniform_zero_bias": init_uniform,
+    "w2_drawn_first_bias_0_01": init_w2_first,
+    "truncated_normal_rescaled": init_truncated,
+    "he_normal_zero_bias": he_init(lambda i, h: he(i), lambda i, h: he(h), b1=0.0),
+}
+
+
+@pytest.mark.parametrize("wrong", cases(WRONG_INITS))
+def test_wrong_init_params_fails(wrong) -> None:
+    np.random.seed(0)
+    assert not passes(AID, "test_init_params", init_params=wrong)
+
+
+@pytest.mark.parametrize("right", cases(RIGHT_INITS))
+def test_other_correct_init_params_passes(right) -> None:
+    assert passes(AID, "test_init_params", init_params=right)
+
+
+# --------------------------------------------------------------------------- forward
+
+
+def forward_with(hidden=None, output=sigmoid, use_b1=True, use_b2=True, after_bias=False, flat=False):
+    def fwd(X, params, epsilon=0.1):
+        z1 = X @ params["W1"] + (params["b1"] if use_b1 and not after_bias else 0)
+        a1 = leaky_relu(z1, epsilon) if hidden is None else hidden(z1, epsilon)
+        if after_bias:
+            a1 = a1 + params["b1"]
+        z2 = a1 @ params["W2"] + (params["b2"] if use_b2 else 0)
+        y_hat = output(z2)
+        if flat:
+            y_hat = y_hat.ravel()
+        return y_hat, {"z1": z1, "a1": a1, "y_hat": y_hat}
+
+    return fwd
+
+
+def forward_stores_cache_in_params(X, params, epsilon=0.1):
+    params["z1"] = X @ params["W1"] + params["b1"]
+    a1 = leaky_relu(params["z1"], epsilon)
+    y_hat = sigmoid(a1 @ params["W2"] + params["b2"])
+    return y_hat, {"z1": params["z1"], "a1": a1, "y_hat": y_hat}
+
+
+WRONG_FORWARDS = {
+    "no_hidden_activation": forward_with(hidden=lambda z, e: z),
+    "relu_ignores_epsilon": forward_with(hidden=lambda z, e: np.maximum(z, 0)),
+    "epsilon_hard_coded": forward_with(hidden=lambda z, e: leaky_relu(z, 0.1)),
+    "sigmoid_hidden_layer": forward_with(hidden=lambda z, e: sigmoid(z)),
+    "tanh_output": forward_with(output=np.tanh),
+    "no_output_activation": forward_with(output=lambda z: z),
+    "missing_b1": forward_with(use_b1=False),
+    "missing_b2": forward_with(use_b2=False),
+    "b1_added_after_activation": forward_with(after_bias=True),
+    "y_hat_flattened": forward_with(flat=True),
+    "stores_cache_in_params": forward_stores_cache_in_params,
+}
+
+
+def forward_tuple_cache(X, params, epsilon=0.1):
+    z1 = np.dot(X, params["W1"]) + params["b1"]
+    a1 = np.maximum(epsilon * z1, z1)
+    z2 = np.dot(a1, params["W2"]) + params["b2"]
+    y_hat = 1.0 / (1.0 + np.exp(-z2))
+    return y_hat, (z1, a1, z2, y_hat)
+
+
+def forward_einsum(X, params, epsilon=0.1):
+    z1 = np.einsum("mi,ih->mh", X, params["W1"]) + params["b1"][None, :]
+    a1 = np.where(z1 >= 0, z1, epsilon * z1)
+    return 1 / (1 + np.exp(-(np.einsum("mh,ho->mo", a1, params["W2"]) + params["b2"]))), None
+
+
+RIGHT_FORWARDS = {
+    "maximum_and_tuple_cache": forward_tuple_cache,
+    "einsum_no_cache": forward_einsum,
+}
+
+
+@pytest.mark.parametrize("wrong", cases(WRONG_FORWARDS))
+def test_wrong_forward_fails(wrong) -> None:
+    assert not passes(AID, "test_forward", forward=wrong)
+
+
+@pytest.mark.parametrize("right", cases(RIGHT_FORWARDS))
+def test_other_correct_forward_passes(right) -> None:
+    assert passes(AID, "test_forward", forward=right)
+
+
+# --------------------------------------------------------------------------- bce_loss
+
+
+def bce_clipped(delta):
+    def loss(y_hat, y):
+        p = np.clip(y_hat, delta, 1 - delta)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    return loss
+
+
+def bce_sum(y_hat, y):
+    p = np.clip(y_hat, 1e-12, 1 - 1e-12)
+    return float(-np.sum(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def bce_unclipped(y_hat, y):
+    return float(-np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)))
+
+
+def bce_nan_to_num(y_hat, y):
+    return float(np.nan_to_num(-np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))))
+
+
+def bce_no_minus(y_hat, y):
+    return -bce_clipped(1e-12)(y_hat, y)
+
+
+def bce_labels_swapped(y_hat, y):
+    p = np.clip(y_hat, 1e-12, 1 - 1e-12)
+    return float(-np.mean((1 - y) * np.log(p) + y * np.log(1 - p)))
+
+
+def bce_clips_in_place(y_hat, y):
+    p = np.clip(y_hat, 1e-12, 1 - 1e-12, out=y_hat)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def bce_matrix_shaped(y_hat, y):
+    p = np.clip(y_hat, 1e-12, 1 - 1e-12)
+    return -(y.T @ np.log(p) + (1 - y).T @ np.log(1 - p)) / len(y)
+
+
+WRONG_LOSSES = {
+    "sum_not_mean": bce_sum,
+    "no_clipping": bce_unclipped,
+    "nan_to_num_of_infinite_loss": bce_nan_to_num,
+    "clip_too_wide_1e-3": bce_clipped(1e-3),
+    "clip_too_narrow_1e-17": bce_clipped(1e-17),
+    "sign_flipped": bce_no_minus,
+    "labels_swapped": bce_labels_swapped,
+    "clips_y_hat_in_place": bce_clips_in_place,
+    "returns_1x1_matrix": bce_matrix_shaped,
+}
+
+
+def bce_add_delta(y_hat, y):
+    return -np.mean(y * np.log(y_hat + 1e-9) + (1 - y) * np.log(1 - y_hat + 1e-9))
+
+
+def bce_where(y_hat, y):
+    p = np.clip(y_hat, 1e-15, 1 - 1e-15)
+    return np.mean(np.where(y == 1, -np.log(p), -np.log(1 - p)))
+
+
+def bce_two_means(y_hat, y):
+    p = np.clip(y_hat, 1e-10, 1 - 1e-10)
+    return -(np.mean(y * np.log(p)) + np.mean((1 - y) * np.log(1 - p)))
+
+
+def bce_delta_inside_logs(y_hat, y):
+    return -np.mean(y * np.log(y_hat + 1e-7) + (1 - y) * np.log(1 - y_hat + 1e-7))
+
+
+RIGHT_LOSSES = {
+    "keras_delta_1e-7": bce_clipped(1e-7),
+    "delta_1e-7_added_inside_logs": bce_delta_inside_logs,
+    "delta_1e-15": bce_clipped(1e-15),
+    "delta_added_inside_logs": bce_add_delta,
+    "where_on_labels": bce_where,
+    "two_means": bce_two_means,
+}
+
+
+@pytest.mark.parametrize("wrong", cases(WRONG_LOSSES))
+def test_wrong_bce_loss_fails(wrong) -> None:
+    assert not passes(AID, "test_bce_loss", bce_loss=wrong)
+
+
+@pytest.mark.parametrize("right", cases(RIGHT_LOSSES))
+def test_other_correct_bce_loss_passes(right) -> None:
+    assert passes(AID, "test_bce_loss", bce_loss=right)
+
+
+# --------------------------------------------------------------------------- backward
+
+
+def backward_with(
+    mask=lambda cache, epsilon: np.where(cache["z1"] > 0, 1.0, epsilon),
+    scale=lambda m: 1 / m,
+    sum_b1=lambda dz1: dz1.sum(axis=0),
+    sum_b2=lambda dz2: dz2.sum(axis=0),
+    output_factor=False,
+    dw2_from="a1",
+    sign=1.0,
+):
+    """A family of backward passes that differ from the correct one in one rule each."""
+
+    def bwd(X, y, params, cache, epsilon=0.1):
+        dz2 = sign * (cache["y_hat"] - y) * scale(X.shape[0])
+        if output_factor:
+            dz2 = dz2 * cache["y_hat"] * (1 - cache["y_hat"])
+        dz1 = dz2 @ params["W2"].T
+        if mask is not None:
+            dz1 = dz1 * mask(cache, epsilon)
+        return {"W1": X.T @ dz1, "b1": sum_b1(dz1), "W2": cache[dw2_from].T @ dz2, "b2": sum_b2(dz2)}
+
+    return bwd
+
+
+def backward_transposed_dw1(X, y, params, cache, epsilon=0.1):
+    grads = backward(X, y, params, cache, epsilon)
+    dz2 = (cache["y_hat"] - y) / len(X)
+    dz1 = (dz2 @ params["W2"].T) * np.where(cache["z1"] > 0, 1.0, epsilon)
+    grads["W1"] = dz1.T @ X
+    return grads
+
+
+def backward_mean_after_one_over_m(X, y, params, cache, epsilon=0.1):
+    grads = backward(X, y, params, cache, epsilon)
+    m = len(X)
+    grads["b1"] = grads["b1"] / m
+    grads["b2"] = grads["b2"] / m
+    return grads
+
+
+def backward_writes_grads_into_params(X, y, params, cache, epsilon=0.1):
+    grads = backward(X, y, params, cache, epsilon)
+    params.update({f"d{key}": value for key, value in grads.items()})
+    return grads
+
+
+WRONG_BACKWARDS = {
+    "missing_activation_derivative": backward_with(mask=None),
+    "mask_a1_greater_than_epsilon": backward_with(mask=lambda c, e: np.where(c["a1"] > e, 1.0, e)),
+    "mask_a1_at_least_zero": backward_with(mask=lambda c, e: np.where(c["a1"] >= 0, 1.0, e)),
+    "question_edit_z1_greater_than_epsilon": backward_with(mask=lambda c, e: np.where(c["z1"] > e, 1.0, e)),
+    "question_np_all_scalar": backward_with(mask=lambda c, e: 1.0 if np.all(c["z1"] > e) else e),
+    "relu_mask_ignores_epsilon": backward_with(mask=lambda c, e: (c["z1"] > 0).astype(float)),
+    "epsilon_ignored": backward_with(mask=lambda c, e: np.where(c["z1"] > 0, 1.0, 0.1)),
+    "activation_instead_of_derivative": backward_with(mask=lambda c, e: c["a1"]),
+    "missing_one_over_m": backward_with(scale=lambda m: 1.0),
+    "bias_grads_divided_twice": backward_mean_after_one_over_m,
+    "b1_summed_over_units": backward_with(sum_b1=lambda d: d.sum(axis=1)),
+    "b1_not_summed": backward_with(sum_b1=lambda d: d),
+    "b1_keepdims": backward_with(sum_b1=lambda d: d.sum(axis=0, keepdims=True)),
+    "b1_from_first_sample_only": backward_with(sum_b1=lambda d: d[0]),
+    "b2_scalar": backward_with(sum_b2=lambda d: d.sum()),
+    "b2_summed_over_wrong_axis": backward_with(sum_b2=lambda d: d.sum(axis=1)),
+    "extra_sigmoid_derivative": backward_with(output_factor=True),
+    "dW2_from_z1": backward_with(dw2_from="z1"),
+    "sign_flipped": backward_with(sign=-1.0),
+    "dW1_transposed": backward_transposed_dw1,
+    "writes_grads_into_params": backward_writes_grads_into_params,
+}
+
+
+def backward_recomputes(X, y, params, cache, epsilon=0.1):
+    z1 = X @ params["W1"] + params["b1"]
+    a1 = np.maximum(epsilon * z1, z1)
+    y_hat = 1 / (1 + np.exp(-(a1 @ params["W2"] + params["b2"])))
+    dz2 = (y_hat - y) / X.shape[0]
+    dz1 = np.outer(dz2, params["W2"]) * ((z1 > 0) + epsilon * (z1 <= 0))
+    return {
+        "W1": np.einsum("mi,mh->ih", X, dz1),
+        "b1": np.ones(X.shape[0]) @ dz1,
+        "W2": np.einsum("mh,mo->ho", a1, dz2),
+        "b2": np.array([dz2.sum()]),
+    }
+
+
+def backward_tuple_cache(X, y, params, cache, epsilon=0.1):
+    z1, a1, _, y_hat = cache
+    m = len(y)
+    dz2 = y_hat - y
+    dz1 = dz2 @ params["W2"].T * np.where(z1 > 0, 1, epsilon)
+    return {"W1": X.T @ dz1 / m, "b1": np.mean(dz1, axis=0), "W2": a1.T @ dz2 / m, "b2": np.mean(dz2, axis=0)}
+
+
+def backward_mask_from_a1(X, y, params, cache, epsilon=0.1):
+    """a1 has the sign of z1 when epsilon > 0, and a1 = 0 is a kink value when epsilon = 0: both allowed."""
+    dz2 = (cache["y_hat"] - y) / len(X)
+    dz1 = dz2 @ params["W2"].T * np.where(cache["a1"] > 0, 1.0, epsilon)
+    return {"W1": X.T @ dz1, "b1": dz1.sum(0), "W2": cache["a1"].T @ dz2, "b2": dz2.sum(0)}
+
+
+RIGHT_BACKWARDS = {
+    "recomputes_without_cache": backward_recomputes,
+    "mask_from_a1_with_threshold_zero": backward_mask_from_a1,
+}
+
+
+@pytest.mark.parametrize("wrong", cases(WRONG_BACKWARDS))
+def test_wrong_backward_fails(wrong) -> None:
+    assert not passes(AID, "test_backward", backward=wrong)
+
+
+@pytest.mark.parametrize("right", cases(RIGHT_BACKWARDS))
+def test_other_correct_backward_passes(right) -> None:
+    assert passes(AID, "test_backward", backward=right)
+
+
+def test_backward_with_its_own_cache_format_passes() -> None:
+    assert passes(AID, "test_backward", forward=forward_tuple_cache, backward=backward_tuple_cache)
+
+
+def test_backward_calling_a_broken_leaky_relu_prime_is_graded_on_its_own() -> None:
+    """The hidden part gives backward a correct derivative, so a mistake in Exercise 1 is not charged twice."""
+
+    def backward_by_name(X, y, params, cache, epsilon=0.1):
+        namespace = backward_by_name.namespace
+        dz2 = (cache["y_hat"] - y) / len(X)
+        dz1 = dz2 @ params["W2"].T * namespace["leaky_relu_prime"](cache["z1"], epsilon)
+        return {"W1": X.T @ dz1, "b1": dz1.sum(0), "W2": cache["a1"].T @ dz2, "b2": dz2.sum(0)}
+
+    namespace = dict(solution_namespace(AID))
+    namespace["leaky_relu_prime"] = prime_question_edit
+    namespace["backward"] = backward_by_name
+    backward_by_name.namespace = namespace
+    exec(compile(cells.test_cells(AID)["test_backward"], "<test_backward>", "exec"), namespace)
+    assert namespace["leaky_relu_prime"] is prime_question_edit
+
+
+# --------------------------------------------------------------------------- sgd_step
+
+
+def sgd_in_place(params, grads, lr):
+    for key in params:
+        params[key] -= lr * grads[key]
+    return params
+
+
+def sgd_shallow_copy(params, grads, lr):
+    new = dict(params)
+    for key in new:
+        new[key] -= lr * grads[key]
+    return new
+
+
+def sgd_copy_copy(params, grads, lr):
+    new = copy.copy(params)
+    for key in ("W1", "b1", "W2", "b2"):
+        new[key] -= lr * grads[key]
+    return new
+
+
+WRONG_SGD = {
+    "updates_in_place": sgd_in_place,
+    "shallow_dict_copy_then_minus_equals": sgd_shallow_copy,
+    "copy_copy_then_minus_equals": sgd_copy_copy,
+    "plus_instead_of_minus": lambda p, g, lr: {k: p[k] + lr * g[k] for k in p},
+    "ignores_lr": lambda p, g, lr: {k: p[k] - g[k] for k in p},
+    "weights_only": lambda p, g, lr: {k: (p[k] - lr * g[k] if k.startswith("W") else p[k]) for k in p},
+    "drops_biases": lambda p, g, lr: {k: p[k] - lr * g[k] for k in ("W1", "W2")},
+    "returns_old_params": lambda p, g, lr: p,
+    "b2_made_scalar": lambda p, g, lr: {
+        k: p[k] - lr * g[k] if k != "b2" else float(p[k][0] - lr * g[k][0]) for k in p
+    },
+}
+
+
+def sgd_deepcopy(params, grads, lr):
+    new = copy.deepcopy(params)
+    for key in new:
+        new[key] -= lr * grads[key]
+    return new
+
+
+def sgd_loop(params, grads, lr):
+    new = {}
+    for key, value in params.items():
+        new[key] = np.subtract(value, lr * grads[key])
+    return new
+
+
+RIGHT_SGD = {
+    "deepcopy_then_minus_equals": sgd_deepcopy,
+    "loop_with_subtract": sgd_loop,
+    "items_comprehension": lambda p, g, lr: {k: v - lr * g[k] for k, v in p.items()},
+}
+
+
+@pytest.mark.parametrize("wrong", cases(WRONG_SGD))
+def test_wrong_sgd_step_fails(wrong) -> None:
+    assert not passes(AID, "test_sgd_step", sgd_step=wrong)
+
+
+@pytest.mark.parametrize("right", cases(RIGHT_SGD))
+def test_other_correct_sgd_step_passes(right) -> None:
+    assert passes(AID, "test_sgd_step", sgd_step=right)
+
+
+# --------------------------------------------------------------------------- train
+
+
+def train_with(
+    start=lambda X, params: params,
+    record_after=False,
+    pass_epsilon=True,
+    fixed_lr=None,
+    n_steps=lambda epochs: epochs,
+    final_loss=False,
+    step=sgd_step,
+    every=1,
+):
+    def trn(X, y, params, lr, epochs, epsilon=0.1):
+        params = start(X, params)
+        eps = epsilon if pass_epsilon else 0.1
+        rate = lr if fixed_lr is None else fixed_lr
+        losses = []
+        for epoch in range(n_steps(epochs)):
+            y_hat, cache = forward(X, params, eps)
+            if not record_after and epoch % every == 0:
+                losses.append(bce_loss(y_hat, y))
+            params = step(params, backward(X, y, params, cache, eps), rate)
+            if record_after:
+                losses.append(bce_loss(forward(X, params, eps)[0], y))
+        if final_loss:
+            losses.append(bce_loss(forward(X, params, eps)[0], y))
+        return params, losses
+
+    return trn
+
+
+def train_forgets_to_reassign(X, y, params, lr, epochs, epsilon=0.1):
+    losses = []
+    for _ in range(epochs):
+        y_hat, cache = forward(X, params, epsilon)
+        losses.append(bce_loss(y_hat, y))
+        sgd_step(params, backward(X, y, params, cache, epsilon), lr)
+    return params, losses
+
+
+WRONG_TRAINS = {
+    "re_initialises_params": train_with(
+        start=lambda X, p: init_params(X.shape[1], p["W1"].shape[1], np.random.default_rng(0))
+    ),
+    "loss_recorded_after_update": train_with(record_after=True),
+    "extra_final_loss": train_with(final_loss=True),
+    "one_epoch_short": train_with(n_steps=lambda e: e - 1),
+    "loss_every_tenth_epoch": train_with(every=10),
+    "epsilon_not_passed_on": train_with(pass_epsilon=False),
+    "lr_ignored": train_with(fixed_lr=0.1),
+    "updates_given_params_in_place": train_with(step=sgd_in_place),
+    "forgets_to_reassign_params": train_forgets_to_reassign,
+}
+
+
+def train_array_losses_deepcopy(X, y, params, lr, epochs, epsilon=0.1):
+    params = copy.deepcopy(params)
+    losses = np.zeros(epochs)
+    epoch = 0
+    while epoch < epochs:
+        z1 = X @ params["W1"] + params["b1"]
+        a1 = np.maximum(epsilon * z1, z1)
+        y_hat = 1 / (1 + np.exp(-(a1 @ params["W2"] + params["b2"])))
+        losses[epoch] = -np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))
+        grads = backward(X, y, params, {"z1": z1, "a1": a1, "y_hat": y_hat}, epsilon)
+        for key in params:
+            params[key] -= lr * grads[key]
+        epoch += 1
+    return params, losses
+
+
+def train_own_loss(X, y, params, lr, epochs, epsilon=0.1):
+    losses = []
+    for _ in range(epochs):
+        y_hat, cache = forward(X, params, epsilon)
+        losses.append(bce_delta_inside_logs(y_hat, y))
+        params = sgd_step(params, backward(X, y, params, cache, epsilon), lr)
+    return params, losses
+
+
+RIGHT_TRAINS = {
+    "loss_with_delta_1e-7_inside_logs": train_own_loss,
+    "array_losses_inline_forward_in_place_on_deepcopy": train_array_losses_deepcopy,
+    "keyword_arguments": lambda X, y, params, lr, epochs, epsilon=0.1: train_with()(
+        X, y, params, lr=lr, epochs=epochs, epsilon=epsilon
+    ),
+}
+
+
+@pytest.mark.parametrize("wrong", cases(WRONG_TRAINS))
+def test_wrong_train_fails(wrong) -> None:
+    assert not passes(AID, "test_train", train=wrong)
+
+
+@pytest.mark.parametrize("right", cases(RIGHT_TRAINS))
+def test_other_correct_train_passes(right) -> None:
+    assert passes(AID, "test_train", train=right)
