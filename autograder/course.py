@@ -31,6 +31,7 @@ def nbgrader_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # otherwise TensorFlow announces oneDNN on stderr
     env.setdefault("PYTHONWARNINGS", "ignore")
     return env
 

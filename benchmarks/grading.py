@@ -1,0 +1,119 @@
+"""How fast a class is graded: the grading command with 1 and 2 jobs against plain serial nbgrader.
+
+    python benchmarks/grading.py [--students 40]
+
+Builds a synthetic class (each student hands in all six assignments: a full solution, a blank notebook or
+a half-done one, in turn), grades it three ways and prints the seconds per student side by side, with the
+floor that no grader can beat: starting a kernel and running each notebook's imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from autograder import course, demo  # noqa: E402
+
+
+def make_class(folder: Path, students: int) -> None:
+    """Write the synthetic class: student i hands in variant i % 3 of every assignment."""
+    for i in range(students):
+        student = f"s{i:03d}"
+        for assignment in course.assignments():
+            for name in course.notebook_names(assignment):
+                dest = folder / student / assignment / name
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                if i % 3 == 0:
+                    shutil.copy2(course.SOLUTIONS / assignment / name, dest)
+                elif i % 3 == 1:
+                    shutil.copy2(course.RELEASE / assignment / name, dest)
+                else:
+                    nbformat.write(demo.partly_done(assignment, name), dest)
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    """Seconds a command takes; it must succeed."""
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=course.nbgrader_env(), check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def grading_command(submissions: Path, out: Path, jobs: int) -> float:
+    """Seconds for `python -m autograder grade` with the given number of jobs."""
+    command = [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", str(out)]
+    return timed([*command, "--jobs", str(jobs)], REPO)
+
+
+def plain_nbgrader(submissions: Path, root: Path) -> float:
+    """Seconds for plain `nbgrader autograde`, one assignment after another, in a private course copy."""
+    course.make_private_course(root)
+    shutil.copytree(submissions, root / "submitted")
+    start = time.perf_counter()
+    for assignment in course.assignments():
+        course.nbgrader(root, "autograde", assignment, "--force")
+    return time.perf_counter() - start
+
+
+def floor_seconds() -> float:
+    """Kernel start plus each notebook's setup cell, summed over the six notebooks: one student's minimum."""
+    from jupyter_client.manager import start_new_kernel
+
+    total = 0.0
+    for assignment in course.assignments():
+        for name in course.notebook_names(assignment):
+            nb = nbformat.read(course.RELEASE / assignment / name, as_version=4)
+            setup = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+            start = time.perf_counter()
+            km, kc = start_new_kernel(kernel_name="python3")
+            kc.execute_interactive(setup, timeout=120, output_hook=lambda msg: None)
+            total += time.perf_counter() - start
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    return total
+
+
+def main() -> None:
+    """Run the three gradings and print seconds per student."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=40)
+    args = parser.parse_args()
+    n = args.students
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        make_class(tmp / "subs", n)
+        print(f"Grading {n} students x {len(course.assignments())} assignments on this machine", flush=True)
+        plain = plain_nbgrader(tmp / "subs", tmp / "plain") / n
+        print(f"  plain nbgrader autograde (serial) ... {plain:.2f} s/student", flush=True)
+        one = grading_command(tmp / "subs", tmp / "out1", 1) / n
+        print(f"  grading command --jobs 1 ........... {one:.2f} s/student", flush=True)
+        two = grading_command(tmp / "subs", tmp / "out2", 2) / n
+        print(f"  grading command --jobs 2 ........... {two:.2f} s/student", flush=True)
+        floor = floor_seconds()
+        same = [list(csv.reader((tmp / d / "grades.csv").open())) for d in ("out1", "out2")]
+    print()
+    print(f"{'':36}{'s/student':>10}{'speed-up vs plain':>20}")
+    for label, value in [
+        ("plain nbgrader autograde, serial", plain),
+        ("python -m autograder --jobs 1", one),
+        ("python -m autograder --jobs 2", two),
+        ("floor: kernel start + imports", floor),
+    ]:
+        print(f"{label:36}{value:10.2f}{plain / value:19.2f}x")
+    print(f"\n--jobs 1 and --jobs 2 give identical grades: {'yes' if same[0] == same[1] else 'NO'}")
+    print("The grading command also sandboxes each kernel, repairs damaged notebooks and writes feedback;")
+    print("plain nbgrader does none of these.")
+
+
+if __name__ == "__main__":
+    main()
