@@ -73,7 +73,9 @@ def floor_seconds() -> float:
     for assignment in course.assignments():
         for name in course.notebook_names(assignment):
             nb = nbformat.read(course.RELEASE / assignment / name, as_version=4)
-            setup = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+            setup = next(
+                c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"
+            )
             start = time.perf_counter()
             km, kc = start_new_kernel(kernel_name="python3")
             kc.execute_interactive(setup, timeout=120, output_hook=lambda msg: None)
@@ -85,7 +87,9 @@ def floor_seconds() -> float:
 
 def main() -> None:
     """Run the three gradings and print seconds per student."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--students", type=int, default=40)
     args = parser.parse_args()
     n = args.students
