@@ -1,0 +1,495 @@
+"""Train many small dense networks at once: the seeds' two-circles experiment, reproduced fast.
+
+The seed experiment (Machine Learning Mastery's "How to Fix the Vanishing Gradients Problem Using the
+ReLU") trains a Keras ``Sequential`` of ``Dense`` layers on the two-circles data with
+``SGD(learning_rate=0.01, momentum=0.9)``, binary cross-entropy, batch 32 with the training set
+reshuffled every epoch, for 500 epochs. One such ``model.fit`` run takes tens of seconds on two cores,
+almost all of it per-batch overhead (the model has a few dozen weights).
+
+This module runs *the same computation* in NumPy, for ``S`` independently initialised networks at once:
+every weight matrix carries a leading seed axis, ``(S, n_in, n_out)``, and one ``np.matmul`` serves all
+networks. Per weight update it does exactly what Keras does:
+
+* forward pass ``h_k = act(h_{k-1} @ W_k + b_k)`` for the hidden layers, ``p = sigmoid(h @ W + b)`` at the
+  output;
+* loss: the mean binary cross-entropy over the batch, computed from the logit as Keras does for a sigmoid
+  output (``softplus(z) - y * z``), so its gradient with respect to the logit is ``(p - y) / batch``;
+* the gradient of that loss by back-propagation, with TensorFlow's conventions at kinks (ReLU's derivative
+  at exactly 0 is 0, Leaky ReLU's is the negative slope, ELU's is 1);
+* Keras 3's ``SGD`` update with momentum ``m``: ``v <- m * v - lr * g`` then ``w <- w + v`` (velocity
+  starts at 0, no Nesterov);
+* batches of 32 taken in order from a fresh permutation of the training set each epoch; 500 training
+  points give 15 batches of 32 and a last batch of 20, i.e. 16 updates per epoch, as ``model.fit`` does.
+
+All arithmetic is float32, like Keras. Each network ``i`` draws its initial weights and its shuffles from
+its own generator ``np.random.default_rng([seed, i])``, so network ``i`` is the same whether it is
+trained alone or with others. Keras' own random streams are not reproduced (nothing could be: they are
+TensorFlow's), so results match ``model.fit`` in distribution, not bit for bit; ``tests/test_training.py``
+checks that, from identical weights and batches, the updates equal those of a Keras model.
+
+Main entry points:
+
+* :func:`circles_split` - the seed's data: 1000 two-circles points scaled to [-1, 1], first 500 train.
+* :func:`init_params` - Keras-style initial weights for ``S`` networks.
+* :func:`train` - the training loop; returns a :class:`TrainResult` with per-epoch curves.
+* :func:`forward` - predictions and, optionally, every hidden layer's activations on a data set.
+* :func:`evaluate` - loss and accuracy of each network on a data set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rectified.data import load_circles, scale_to_unit_box
+
+DTYPE = np.float32
+
+# Standard deviation of N(0, 1) truncated to [-2, 2]; Keras divides by it so that a truncated normal
+# initialiser has exactly the requested standard deviation (keras/src/initializers/random_initializers.py).
+_TRUNCATED_STD = 0.87962566103423978
+
+Activation = str | tuple[str, float]
+Initializer = str | tuple | Callable[[np.random.Generator, int, int], np.ndarray]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# data
+
+
+def circles_split(n_train: int = 500) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The seed's data: ``(x_train, y_train, x_test, y_test)``, float32 features and float32 0/1 labels.
+
+    The 1000 two-circles points of :func:`rectified.data.load_circles`, each column scaled to [-1, 1]
+    using all 1000 points (the seed fits ``MinMaxScaler(feature_range=(-1, 1))`` before splitting), then
+    the first ``n_train`` rows for training and the rest for testing.
+    """
+    x, y = load_circles()
+    x = scale_to_unit_box(x).astype(DTYPE)
+    y = y.astype(DTYPE)
+    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# activations
+
+
+def _parse_activation(activation: Activation) -> tuple[str, float]:
+    """``"relu"`` or ``("leaky_relu", 0.1)`` -> (name, parameter)."""
+    if isinstance(activation, str):
+        name, param = activation, {"leaky_relu": 0.2, "elu": 1.0}.get(activation, 0.0)
+    else:
+        name, param = activation[0], float(activation[1])
+    if name not in ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "linear"):
+        raise ValueError(f"unknown activation {activation!r}")
+    return name, param
+
+
+def _activate(name: str, param: float, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The activation ``a = f(z)`` and its derivative ``f'(z)``, with TensorFlow's values at the kinks."""
+    if name == "relu":
+        positive = z > 0
+        return np.where(positive, z, DTYPE(0)), positive.astype(DTYPE)
+    if name == "leaky_relu":
+        positive = z > 0
+        return np.where(positive, z, DTYPE(param) * z), np.where(positive, DTYPE(1), DTYPE(param))
+    if name == "elu":
+        # tf.nn.elu's gradient is 1 at exactly 0 (relu_op_functor.h: activations < 0 ? ... : grad).
+        negative = np.expm1(np.minimum(z, 0)) * DTYPE(param)
+        return np.where(z > 0, z, negative), np.where(z < 0, negative + DTYPE(param), DTYPE(1))
+    if name == "tanh":
+        a = np.tanh(z)
+        return a, 1 - a * a
+    if name == "sigmoid":
+        a = _sigmoid(z)
+        return a, a * (1 - a)
+    return z, np.ones_like(z)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function without overflow warnings."""
+    return np.exp(-np.logaddexp(DTYPE(0), -z)).astype(z.dtype, copy=False)
+
+
+def _bce_from_logits(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Binary cross-entropy of logits z against labels y, elementwise (``softplus(z) - y z``)."""
+    return np.logaddexp(DTYPE(0), z) - y * z
+
+
+# ----------------------------------------------------------------------------------------------------------
+# initialisation
+
+
+def _draw(init: Initializer, rng: np.random.Generator, n_in: int, n_out: int) -> np.ndarray:
+    """One (n_in, n_out) kernel drawn as the named Keras initialiser would (same distribution)."""
+    if callable(init):
+        return np.asarray(init(rng, n_in, n_out), dtype=DTYPE).reshape(n_in, n_out)
+    if isinstance(init, tuple):
+        kind, *args = init
+        if kind == "uniform":  # ("uniform", minval, maxval): keras.initializers.RandomUniform
+            return rng.uniform(args[0], args[1], size=(n_in, n_out)).astype(DTYPE)
+        if kind == "normal":  # ("normal", stddev): keras.initializers.RandomNormal(0, stddev)
+            return (args[0] * rng.standard_normal((n_in, n_out))).astype(DTYPE)
+        if kind == "constant":
+            return np.full((n_in, n_out), args[0], dtype=DTYPE)
+        raise ValueError(f"unknown initializer {init!r}")
+    if init == "zeros":
+        return np.zeros((n_in, n_out), DTYPE)
+    family, _, distribution = init.partition("_")
+    scale, n = {
+        "he": (2.0, n_in),
+        "glorot": (1.0, (n_in + n_out) / 2),
+        "lecun": (1.0, n_in),
+    }.get(family, (None, None))
+    if scale is None or distribution not in ("uniform", "normal"):
+        raise ValueError(f"unknown initializer {init!r}")
+    if distribution == "uniform":  # VarianceScaling, uniform: limit sqrt(3 scale / n)
+        limit = np.sqrt(3 * scale / n)
+        return rng.uniform(-limit, limit, size=(n_in, n_out)).astype(DTYPE)
+    # VarianceScaling, truncated_normal: N(0, s) re-drawn beyond 2 s, s = sqrt(scale / n) / 0.8796...
+    s = np.sqrt(scale / n) / _TRUNCATED_STD
+    w = rng.standard_normal((n_in, n_out))
+    while (outside := np.abs(w) > 2).any():
+        w[outside] = rng.standard_normal(int(outside.sum()))
+    return (s * w).astype(DTYPE)
+
+
+@dataclass
+class Params:
+    """Weights of ``S`` networks with the same layer widths.
+
+    ``kernels[k]`` has shape ``(S, widths[k], widths[k + 1])`` and ``biases[k]`` shape ``(S, widths[k + 1])``;
+    the last layer is the single sigmoid output unit. Arrays are float32.
+    """
+
+    kernels: list[np.ndarray]
+    biases: list[np.ndarray]
+
+    @property
+    def n_models(self) -> int:
+        return self.kernels[0].shape[0]
+
+    @property
+    def widths(self) -> list[int]:
+        return [self.kernels[0].shape[1]] + [k.shape[2] for k in self.kernels]
+
+    def copy(self) -> Params:
+        return Params([k.copy() for k in self.kernels], [b.copy() for b in self.biases])
+
+    def model(self, i: int) -> list[np.ndarray]:
+        """Network i's weights in Keras' ``model.get_weights()`` order: kernel0, bias0, kernel1, ..."""
+        return [a[i].copy() for pair in zip(self.kernels, self.biases, strict=True) for a in pair]
+
+    @classmethod
+    def from_keras_weights(cls, weights: Sequence[Sequence[np.ndarray]]) -> Params:
+        """Stack several networks' ``model.get_weights()`` lists (kernel0, bias0, kernel1, ...)."""
+        kernels = [np.stack([np.asarray(w[k], DTYPE) for w in weights]) for k in range(0, len(weights[0]), 2)]
+        biases = [np.stack([np.asarray(w[k], DTYPE) for w in weights]) for k in range(1, len(weights[0]), 2)]
+        return cls(kernels, biases)
+
+
+def init_params(
+    n_models: int,
+    hidden: Sequence[int] = (5,) * 5,
+    kernel_init: Initializer = "he_uniform",
+    output_init: Initializer | None = None,
+    bias_init: float = 0.0,
+    n_inputs: int = 2,
+    seed: int = 0,
+) -> Params:
+    """Initial weights for ``n_models`` networks ``n_inputs -> hidden[0] -> ... -> hidden[-1] -> 1``.
+
+    Args:
+        n_models: how many independent networks (the seed axis S).
+        hidden: widths of the hidden layers; the seed's deep model is ``(5,) * 5``, its shallow one ``(5,)``.
+        kernel_init: initialiser of the hidden layers' kernels: ``"he_uniform"``, ``"he_normal"``,
+            ``"glorot_uniform"`` (Keras' Dense default), ``"glorot_normal"``, ``"lecun_uniform"``,
+            ``"lecun_normal"`` (the normal ones truncated at two standard deviations, as Keras does),
+            ``("uniform", minval, maxval)`` for ``RandomUniform``, ``("normal", stddev)``,
+            ``("constant", value)``, ``"zeros"``, or a callable ``f(rng, n_in, n_out) -> array``.
+        output_init: initialiser of the output layer's kernel; ``None`` means ``"glorot_uniform"``, the
+            Keras default (the seed's ReLU model leaves the output layer at the default, its tanh models
+            use ``RandomUniform(0, 1)`` on every layer including the output).
+        bias_init: the constant every hidden bias starts at (Keras default 0); the output bias starts at 0.
+        n_inputs: input features (2 for the circles).
+        seed: network ``i`` draws from ``np.random.default_rng([seed, i])``.
+    """
+    widths = [n_inputs, *hidden, 1]
+    output_init = "glorot_uniform" if output_init is None else output_init
+    per_model = []
+    for i in range(n_models):
+        rng = np.random.default_rng([seed, i])
+        layers = []
+        for k in range(len(widths) - 1):
+            init = output_init if k == len(widths) - 2 else kernel_init
+            layers.append(_draw(init, rng, widths[k], widths[k + 1]))
+        per_model.append(layers)
+    kernels = [np.stack([layers[k] for layers in per_model]) for k in range(len(widths) - 1)]
+    biases = [
+        np.full((n_models, widths[k + 1]), bias_init if k < len(widths) - 2 else 0.0, DTYPE)
+        for k in range(len(widths) - 1)
+    ]
+    return Params(kernels, biases)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# forward pass and evaluation
+
+
+def forward(
+    params: Params, x: np.ndarray, activation: Activation = "relu", hidden: bool = False
+) -> np.ndarray | tuple[np.ndarray, list[np.ndarray]]:
+    """Output probabilities ``(S, m)`` of every network on ``x``, shape ``(m, n_inputs)`` or ``(S, m, n)``.
+
+    With ``hidden=True`` also returns the list of hidden-layer activations, each ``(S, m, width)``
+    (post-activation, first hidden layer first; the input and the output are not included).
+    """
+    name, param = _parse_activation(activation)
+    h = np.asarray(x, DTYPE)
+    if h.ndim == 2:
+        h = np.broadcast_to(h, (params.n_models, *h.shape))
+    layers = []
+    for k, (w, b) in enumerate(zip(params.kernels, params.biases, strict=True)):
+        z = np.matmul(h, w) + b[:, None, :]
+        if k == len(params.kernels) - 1:
+            p = _sigmoid(z[..., 0])
+            return (p, layers) if hidden else p
+        h = _activate(name, param, z)[0]
+        layers.append(h)
+    raise AssertionError("unreachable")
+
+
+def _logits(params: Params, x: np.ndarray, activation: Activation) -> np.ndarray:
+    """Output logits ``(S, m)``: the forward pass without storing anything."""
+    name, param = _parse_activation(activation)
+    h = np.asarray(x, DTYPE)
+    for k, (w, b) in enumerate(zip(params.kernels, params.biases, strict=True)):
+        z = np.matmul(h, w)
+        z += b[:, None, :]
+        if k == len(params.kernels) - 1:
+            return z[..., 0]
+        if name == "relu":
+            h = np.maximum(z, 0, out=z)
+        elif name == "tanh":
+            h = np.tanh(z, out=z)
+        else:
+            h = _activate(name, param, z)[0]
+    raise AssertionError("unreachable")
+
+
+def evaluate(
+    params: Params, x: np.ndarray, y: np.ndarray, activation: Activation = "relu"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean binary cross-entropy and accuracy (prediction > 0.5) of each network: two arrays of shape (S,).
+
+    These are the numbers ``model.evaluate(x, y)`` returns with ``metrics=["accuracy"]``.
+    """
+    z = _logits(params, x, activation)
+    y = np.asarray(y, DTYPE)
+    loss = _bce_from_logits(z, y).mean(axis=1)
+    accuracy = ((z > 0) == (y > 0.5)).mean(axis=1)
+    return loss, accuracy
+
+
+# ----------------------------------------------------------------------------------------------------------
+# training
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    ``train_loss``, ``train_accuracy``, ``test_loss``, ``test_accuracy``: arrays ``(S, epochs)`` evaluated
+    with each epoch's final weights on the whole training / test set (Keras' ``val_*`` curves are computed
+    the same way; Keras' ``loss``/``accuracy`` curves are instead running means over the epoch's batches).
+    ``grad_norms``: ``(S, epochs, n_layers)``, the L2 norm of each kernel's gradient averaged over the
+    epoch's updates (only with ``record_grad_norms=True``). ``hidden``: ``{epoch: [layer activations
+    (S, m, width)]}`` on ``hidden_x`` at the requested epochs (epoch 0 is before training). ``params``: the
+    final weights.
+    """
+
+    params: Params
+    train_loss: np.ndarray
+    train_accuracy: np.ndarray
+    test_loss: np.ndarray
+    test_accuracy: np.ndarray
+    grad_norms: np.ndarray | None = None
+    hidden: dict[int, list[np.ndarray]] = field(default_factory=dict)
+
+
+class _Flat:
+    """Parameters (or gradients, or velocities) of all networks in one float32 buffer.
+
+    Layer k is stored bias-augmented, as one ``(S, n_in + 1, n_out)`` block whose last row is the bias, so
+    a single matmul of ``[h, 1]`` computes ``h @ W + b`` and a single matmul gives both gradients; one
+    in-place operation on the whole buffer then updates every parameter of every network.
+    """
+
+    def __init__(self, widths: Sequence[int], n_models: int) -> None:
+        shapes = [(n_models, n_in + 1, n_out) for n_in, n_out in zip(widths[:-1], widths[1:], strict=True)]
+        sizes = [int(np.prod(s)) for s in shapes]
+        self.buffer = np.zeros(sum(sizes), DTYPE)
+        offsets = np.cumsum([0, *sizes])
+        self.blocks = [
+            self.buffer[a:b].reshape(s) for a, b, s in zip(offsets[:-1], offsets[1:], shapes, strict=True)
+        ]
+        self.kernels = [block[:, :-1, :] for block in self.blocks]
+        self.biases = [block[:, -1, :] for block in self.blocks]
+
+
+class _Buffers:
+    """Preallocated activations for one batch size: inputs ``[h, 1]`` of each layer, pre-activations, slopes."""
+
+    def __init__(self, widths: Sequence[int], n_models: int, batch: int) -> None:
+        self.inputs = [np.ones((n_models, batch, n + 1), DTYPE) for n in widths[:-1]]
+        self.hidden = [h[..., :-1] for h in self.inputs[1:]]  # views: where each hidden layer writes
+        self.pre = [np.empty((n_models, batch, n), DTYPE) for n in widths[1:]]
+        self.slopes = [np.empty((n_models, batch, n), DTYPE) for n in widths[1:-1]]
+        self.scale = DTYPE(1 / batch)
+
+
+def _activate_into(name: str, param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
+    """``out[...] = f(z)`` and ``slope[...] = f'(z)`` in place (TensorFlow's derivative at the kinks)."""
+    if name == "relu":
+        np.maximum(z, 0, out=out)
+        np.greater(z, 0, out=slope)
+    elif name == "tanh":
+        np.tanh(z, out=out)
+        np.square(out, out=slope)
+        np.subtract(1, slope, out=slope)
+    else:
+        a, d = _activate(name, param, z)
+        out[...] = a
+        slope[...] = d
+
+
+def train(
+    params: Params,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    activation: Activation = "relu",
+    epochs: int = 500,
+    batch_size: int = 32,
+    learning_rate: float = 0.01,
+    momentum: float = 0.9,
+    activity_l1: float = 0.0,
+    seed: int = 0,
+    batches: Sequence[np.ndarray] | None = None,
+    record_grad_norms: bool = False,
+    hidden_x: np.ndarray | None = None,
+    hidden_epochs: Sequence[int] = (),
+    callback: Callable[[int, Params], None] | None = None,
+) -> TrainResult:
+    """Train the ``S`` networks in ``params`` (left unchanged) with mini-batch SGD and momentum.
+
+    Args:
+        params: initial weights, e.g. from :func:`init_params`; copied, not modified.
+        x_train, y_train: ``(m, n_inputs)`` features and ``(m,)`` 0/1 labels.
+        x_test, y_test: an optional held-out set, evaluated after every epoch (defaults to the training set).
+        activation: hidden-layer activation: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"linear"``,
+            ``"elu"`` (alpha 1) or ``("elu", alpha)``, ``"leaky_relu"`` (slope 0.2, the Keras function's
+            default) or ``("leaky_relu", slope)``. The output unit is always a sigmoid.
+        epochs, batch_size, learning_rate, momentum: as in ``model.fit`` and ``keras.optimizers.SGD``.
+        activity_l1: adds ``activity_l1 * sum(|h|)`` over every hidden activation, averaged over the batch,
+            to the loss (an L1 activity penalty; 0 turns it off).
+        seed: network ``i`` shuffles with ``np.random.default_rng([seed, i])`` (use a different seed from
+            :func:`init_params` if the two streams must be independent; they are separate generators).
+        batches: fixed batch order instead of shuffling: a sequence of index arrays, each ``(S, b)`` (or
+            ``(b,)`` for all networks), used in order for all updates; ``epochs`` is then ignored and the
+            curves have one entry per batch. Used by the tests to compare with Keras step by step.
+        record_grad_norms: also return each kernel gradient's norm, averaged over each epoch.
+        hidden_x, hidden_epochs: return hidden activations on ``hidden_x`` after the listed epochs
+            (0 = initial weights).
+        callback: ``callback(epoch, params)`` after each epoch (epoch counts from 1), e.g. to measure
+            dead units; it must not modify ``params``.
+
+    Returns:
+        A :class:`TrainResult`.
+    """
+    name, param = _parse_activation(activation)
+    x_train = np.asarray(x_train, DTYPE)
+    y_train = np.asarray(y_train, DTYPE).reshape(-1)
+    x_test = x_train if x_test is None else np.asarray(x_test, DTYPE)
+    y_test = y_train if y_test is None else np.asarray(y_test, DTYPE).reshape(-1)
+    n_models, widths = params.n_models, params.widths
+    n_layers = len(widths) - 1
+    m = len(x_train)
+
+    p, g, v = _Flat(widths, n_models), _Flat(widths, n_models), _Flat(widths, n_models)
+    for k in range(n_layers):
+        p.kernels[k][...] = params.kernels[k]
+        p.biases[k][...] = params.biases[k]
+    current = Params(p.kernels, p.biases)  # views into the live buffer
+    lr, mom, l1 = DTYPE(learning_rate), DTYPE(momentum), DTYPE(activity_l1)
+    x_aug = np.concatenate([x_train, np.ones((m, 1), DTYPE)], axis=1)
+    x_both, y_both = np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])
+    buffers: dict[int, _Buffers] = {}
+
+    if batches is not None:
+        schedule = [[np.broadcast_to(np.asarray(b), (n_models, np.shape(b)[-1]))] for b in batches]
+    else:
+        rngs = [np.random.default_rng([seed, i]) for i in range(n_models)]
+        starts = range(0, m, batch_size)
+        schedule = None
+    n_epochs = len(schedule) if schedule is not None else epochs
+
+    curves = np.zeros((4, n_models, n_epochs), DTYPE)
+    norms = np.zeros((n_models, n_epochs, n_layers), DTYPE) if record_grad_norms else None
+    hidden_epochs = set(hidden_epochs)
+    hidden_out: dict[int, list[np.ndarray]] = {}
+    if hidden_x is not None and 0 in hidden_epochs:
+        hidden_out[0] = forward(current, hidden_x, activation, hidden=True)[1]
+
+    for epoch in range(n_epochs):
+        if schedule is not None:
+            epoch_batches = schedule[epoch]
+        else:
+            order = np.stack([rng.permutation(m) for rng in rngs])
+            epoch_batches = [order[:, s : s + batch_size] for s in starts]
+        for idx in epoch_batches:
+            size = idx.shape[1]
+            if size not in buffers:
+                buffers[size] = _Buffers(widths, n_models, size)
+            buf = buffers[size]
+            np.take(x_aug, idx, axis=0, out=buf.inputs[0])
+            # forward: z_k = [h_k, 1] @ A_k ; h_{k+1} = f(z_k)
+            for k in range(n_layers - 1):
+                np.matmul(buf.inputs[k], p.blocks[k], out=buf.pre[k])
+                _activate_into(name, param, buf.pre[k], buf.hidden[k], buf.slopes[k])
+            z = np.matmul(buf.inputs[-1], p.blocks[-1], out=buf.pre[-1])
+            # d(mean BCE)/dz = (sigmoid(z) - y) / batch, with sigmoid(z) = (1 + tanh(z / 2)) / 2
+            delta = np.tanh(z * DTYPE(0.5))
+            delta += 1
+            delta *= DTYPE(0.5)
+            delta -= y_train[idx][..., None]
+            delta *= buf.scale
+            for k in range(n_layers - 1, -1, -1):
+                np.matmul(buf.inputs[k].transpose(0, 2, 1), delta, out=g.blocks[k])
+                if k:
+                    delta = np.matmul(delta, p.kernels[k].transpose(0, 2, 1))
+                    if l1:
+                        delta += (l1 * buf.scale) * np.sign(buf.hidden[k - 1])
+                    delta *= buf.slopes[k - 1]
+            if norms is not None:
+                for k in range(n_layers):
+                    norms[:, epoch, k] += np.sqrt(np.square(g.kernels[k]).sum(axis=(1, 2)))
+            # Keras SGD with momentum: v <- m v - lr g ; w <- w + v
+            v.buffer *= mom
+            g.buffer *= lr
+            v.buffer -= g.buffer
+            p.buffer += v.buffer
+        if norms is not None:
+            norms[:, epoch] /= len(epoch_batches)
+        z = _logits(current, x_both, activation)
+        losses, hits = _bce_from_logits(z, y_both), (z > 0) == (y_both > 0.5)
+        curves[0, :, epoch], curves[1, :, epoch] = losses[:, :m].mean(axis=1), hits[:, :m].mean(axis=1)
+        curves[2, :, epoch], curves[3, :, epoch] = losses[:, m:].mean(axis=1), hits[:, m:].mean(axis=1)
+        if hidden_x is not None and epoch + 1 in hidden_epochs:
+            hidden_out[epoch + 1] = forward(current, hidden_x, activation, hidden=True)[1]
+        if callback is not None:
+            callback(epoch + 1, current)
+    return TrainResult(current.copy(), *curves, grad_norms=norms, hidden=hidden_out)
