@@ -12,6 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 RELEASE = REPO / "notebooks"
 CONFIG_FILES = ("nbgrader_config.py", "autograder/nbgrader_config.py")
+# Absolute, not resolved: subprocesses run in other folders, and the venv's python must stay the venv's.
+PYTHON = os.path.abspath(sys.executable)
 
 
 def assignments() -> list[str]:
@@ -29,7 +31,7 @@ def notebook_names(assignment: str) -> list[str]:
 def nbgrader_env() -> dict[str, str]:
     """Environment for nbgrader subprocesses: its own scripts (alembic) on PATH, TensorFlow quiet."""
     env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # otherwise TensorFlow announces oneDNN on stderr
     env.setdefault("PYTHONWARNINGS", "ignore")
@@ -39,7 +41,7 @@ def nbgrader_env() -> dict[str, str]:
 def nbgrader(root: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
     """Run one nbgrader command in the course at root, capturing its log."""
     return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
+        [PYTHON, "-m", "nbgrader", *args],
         cwd=root,
         env=nbgrader_env(),
         capture_output=True,

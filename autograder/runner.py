@@ -107,7 +107,7 @@ def grade_student(
 def _run_worker(student_id, subs, root: Path, work: Path, fingerprints, limits: sandbox.Limits) -> None:
     """Run the worker process; any assignment it leaves without a result gets an error result."""
     jobs = [f"{s.assignment}={fingerprints[s.assignment]}" for s in subs]
-    command = [sys.executable, "-m", "autograder.worker", str(root), str(work), student_id]
+    command = [course.PYTHON, "-m", "autograder.worker", str(root), str(work), student_id]
     command += [json.dumps(dataclasses.asdict(limits)), *jobs]
     try:
         completed = sandbox.run(command, root, timeout=(limits.notebook_seconds + 60) * len(subs) + 60)

@@ -25,6 +25,14 @@ from autograder import course
 
 KERNEL_NAME = "rectified-sandbox"
 FIRST_UID = 61000  # parallel slot n runs its kernels as user FIRST_UID + n
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
+QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ def _prlimit(limits: Limits) -> list[str]:
 
 def kernel_argv(scratch: Path, runtime: Path, limits: Limits) -> list[str]:
     """The command line of a confined IPython kernel ({connection_file} is filled in by Jupyter)."""
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f"]
+    kernel = [course.PYTHON, "-m", "ipykernel_launcher", "-f"]
     if not bwrap_available():
         return [*_prlimit(limits), *kernel, "{connection_file}"]
     read_only = sorted(
@@ -134,6 +142,9 @@ def prepare_kernel(root: Path, name: str, limits: Limits) -> Path:
         "language": "python",
         # Signals do not cross into the sandbox's own session: ask the kernel to interrupt itself.
         "interrupt_mode": "message",
+        # One thread per kernel: parallel jobs then share the cores instead of fighting over them, and
+        # results do not depend on how many jobs run.
+        "env": {name: "1" for name in THREAD_VARIABLES} | QUIET_TENSORFLOW,
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
     return root / "jupyter"

@@ -77,7 +77,9 @@ def floor_seconds() -> float:
                 c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"
             )
             start = time.perf_counter()
-            km, kc = start_new_kernel(kernel_name="python3")
+            km, kc = start_new_kernel(
+                kernel_name="python3", env=course.nbgrader_env(), stderr=subprocess.DEVNULL
+            )
             kc.execute_interactive(setup, timeout=120, output_hook=lambda msg: None)
             total += time.perf_counter() - start
             kc.stop_channels()
