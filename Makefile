@@ -30,7 +30,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 lab: setup  ## open the course in JupyterLab
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup  ## run every test (what CI runs)
 	$(BIN)/ruff check .
