@@ -1,13 +1,14 @@
-"""Command line: `python -m autograder grade SUBMISSIONS --out OUT [--jobs N]`."""
+"""Command line: `python -m autograder grade SUBMISSIONS --out OUT [--jobs N]`; SUBMISSIONS may be an LMS zip."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
-from autograder import report, runner, sandbox
+from autograder import lms, report, runner, sandbox
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -17,7 +18,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     grade = commands.add_parser(
         "grade", help="grade a folder of submissions <student_id>/<assignment>/<name>.ipynb"
     )
-    grade.add_argument("submissions", type=Path, help="folder of submissions")
+    grade.add_argument(
+        "submissions",
+        type=Path,
+        help="folder of submissions, or a Canvas or Moodle 'download submissions' zip",
+    )
     grade.add_argument(
         "--out", type=Path, required=True, help="folder for grades.csv, summary.csv and feedback/"
     )
@@ -44,7 +49,20 @@ def main(argv: list[str] | None = None) -> int:
         notebook_seconds=args.notebook_timeout,
         memory_bytes=args.memory_mb << 20,
     )
-    results = runner.grade(args.submissions.resolve(), args.out.resolve(), args.jobs, limits)
+    submissions, unpacked = args.submissions.resolve(), None
+    if submissions.is_file():  # an LMS export: unpacked with nbgrader's zip_collect into OUT/submissions
+        submissions = args.out.resolve() / "submissions"
+        shutil.rmtree(submissions, ignore_errors=True)
+        try:
+            unpacked = lms.unpack(args.submissions, submissions)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(lms.describe(unpacked), file=sys.stderr)
+    results = runner.grade(submissions, args.out.resolve(), args.jobs, limits)
+    if unpacked is not None:
+        results = lms.merge(results, unpacked)
+        report.write_tables(args.out.resolve(), results)
     print(report.format_table(results))
     print(f"\nWrote {args.out / 'grades.csv'}, {args.out / 'summary.csv'} and {args.out / 'feedback'}/")
     return 0
