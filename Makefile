@@ -26,6 +26,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/python -m pip install --quiet --no-deps -e .
+	@# A student's own install shows the student view; `make instructor` turns the instructor panels on.
+	$(BIN)/python tools/instructor_mode.py off > /dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -49,6 +51,12 @@ demo: setup  ## grade a small synthetic class and print the scores
 bench: setup  ## speed and memory figures
 	$(BIN)/python benchmarks/seed_loop.py
 	$(BIN)/python benchmarks/grading.py --students $(or $(STUDENTS),40)
+
+instructor: setup  ## turn on nbgrader's Formgrader, Create Assignment and Course List (then restart JupyterLab)
+	$(BIN)/python tools/instructor_mode.py on
+
+student: setup  ## the student view: those panels off and locked, as on Binder
+	$(BIN)/python tools/instructor_mode.py off
 
 clean:
 	rm -rf demo-out bench-out artifacts gradebook.db submitted autograded feedback release source

@@ -18,6 +18,8 @@ import nbformat
 
 from autograder import collect, course, repair, report, sandbox
 
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")  # what `nbgrader collect` puts beside a notebook
+
 
 def fingerprint(paths: list[Path], salt: str = "") -> str:
     """A hash of file names and contents: a result is reused only for identical input."""
@@ -55,6 +57,9 @@ def _prepare(sub: collect.Submission, dest: Path, cells: list[report.CellScore],
         first = next(iter(repaired.values()))
         return [], _blank(sub, first.status, "; ".join(r.problem for r in repaired.values()), cells, fp)
     dest.mkdir(parents=True)
+    for kept in EXCHANGE_FILES:  # nbgrader's late penalties and release_feedback read these
+        if (sub.folder / kept).is_file():
+            shutil.copy2(sub.folder / kept, dest / kept)
     notes = []
     for name, fixed in repaired.items():
         if fixed.notebook is None:
