@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import json
 import queue
@@ -130,6 +131,14 @@ def grade(submissions: Path, out: Path, jobs: int, limits: sandbox.Limits) -> li
     """Grade every submission under `submissions`, writing tables and feedback under `out`."""
     out.mkdir(parents=True, exist_ok=True)
     work = out / ".work"
+    work.mkdir(exist_ok=True)
+    lock = (work / "lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(
+            f"error: another grading run is writing to {out}; wait for it or use another --out"
+        ) from None
     found = collect.collect(submissions)
     template, cells = build_template(work)
     course_salt = fingerprint(list(course.SOLUTIONS.glob("*/*.ipynb")))

@@ -126,11 +126,17 @@ def kernel_argv(scratch: Path, runtime: Path, limits: Limits) -> list[str]:
     return [*argv, "/bin/sh", "-c", inner, "sh", "{connection_file}"]
 
 
-def prepare_kernel(root: Path, name: str, limits: Limits) -> Path:
-    """Make a fresh scratch folder and a kernel spec for one notebook; return the JUPYTER_PATH to use."""
-    scratch = root / "scratch" / name
-    runtime = root / "runtime"
+def prepare_kernel(root: Path, area: Path, name: str, limits: Limits) -> None:
+    """Make a fresh scratch folder in area and a kernel spec in root/jupyter for one notebook.
+
+    area lies outside the course copy (a fresh temporary folder), so that the folders bwrap creates on the
+    way to the scratch folder reveal nothing about the grader's own files.
+    """
+    scratch = area / name
+    runtime = area / "runtime"
     shutil.rmtree(scratch, ignore_errors=True)
+    area.mkdir(parents=True, exist_ok=True)
+    area.chmod(0o755)
     for folder in (scratch, runtime):
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o1777)  # the kernel runs as another user
@@ -147,7 +153,6 @@ def prepare_kernel(root: Path, name: str, limits: Limits) -> Path:
         "env": {name: "1" for name in THREAD_VARIABLES} | QUIET_TENSORFLOW,
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
-    return root / "jupyter"
 
 
 class SandboxedExecute(Execute):

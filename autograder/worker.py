@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import signal
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -53,7 +56,7 @@ def explain(log: str) -> tuple[str, str]:
     return "error", (f"grading failed: {last[-1].strip()[:200]}" if last else "grading failed")
 
 
-def _api(course_root: Path, limits: sandbox.Limits):
+def _api(course_root: Path, runtime: Path, limits: sandbox.Limits):
     """An NbGraderAPI bound to the course at course_root, executing every notebook in the sandbox."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.apps import NbGraderAPI
@@ -83,9 +86,9 @@ def _api(course_root: Path, limits: sandbox.Limits):
     config.SandboxedExecute.output_bytes = limits.output_bytes
     if sandbox.bwrap_available():
         config.KernelManager.transport = "ipc"  # the kernel has no network, not even loopback
-        config.KernelManager.ip = str(course_root / "runtime" / "kernel")
+        config.KernelManager.ip = str(runtime / "kernel")
     # One kernel at a time per worker; its connection file must be where the sandbox can read it.
-    config.KernelManager.connection_file = str(course_root / "runtime" / "kernel.json")
+    config.KernelManager.connection_file = str(runtime / "kernel.json")
     coursedir = CourseDirectory(config=config, root=str(course_root))
     return NbGraderAPI(coursedir=coursedir, config=config)
 
@@ -179,22 +182,39 @@ def grade_assignment(
     return report.Result(student_id, assignment, "graded", "; ".join(notes), cells, fingerprint)
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the grading command dies, so no orphan keeps writing results."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent was already gone
+        sys.exit(1)
+
+
 def main(argv: list[str]) -> int:
     """Command line: COURSE_ROOT WORK_DIR STUDENT_ID LIMITS_JSON ASSIGNMENT=FINGERPRINT..."""
+    _die_with_parent()
     course_root, work, student_id, limits_json, *jobs = argv
     course_root, work = Path(course_root), Path(work)
     limits = sandbox.Limits(**json.loads(limits_json))
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(course_root / "runtime")
+    area = Path(tempfile.mkdtemp(prefix="rectified-kernel-"))
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(area / "runtime")
     os.environ["JUPYTER_PATH"] = str(course_root / "jupyter")
-    api = _api(course_root, limits)
-    for job in jobs:
-        assignment, _, fingerprint = job.partition("=")
-        sandbox.prepare_kernel(course_root, assignment, limits)
-        try:
-            result = grade_assignment(api, course_root, work, student_id, assignment, fingerprint)
-        except Exception as error:  # a bug or a hostile notebook must not take the other assignments down
-            result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
-        report.save_result(work, result)
+    api = _api(course_root, area / "runtime", limits)
+    try:
+        for job in jobs:
+            assignment, _, fingerprint = job.partition("=")
+            sandbox.prepare_kernel(course_root, area, assignment, limits)
+            try:
+                result = grade_assignment(api, course_root, work, student_id, assignment, fingerprint)
+            except Exception as error:  # a bug or a hostile notebook must not take the other assignments down
+                result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
+            report.save_result(work, result)
+    finally:
+        shutil.rmtree(area, ignore_errors=True)
     return 0
 
 

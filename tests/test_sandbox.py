@@ -34,9 +34,9 @@ def test_a_live_sandboxed_kernel_is_confined(tmp_path: Path, monkeypatch: pytest
         pytest.fail("bubblewrap is not available: `make setup` installs it as root")
     from jupyter_client import KernelManager
 
-    jupyter = sandbox.prepare_kernel(tmp_path, "a1", sandbox.Limits(memory_bytes=3 << 30))
-    monkeypatch.setenv("JUPYTER_PATH", str(jupyter))
-    runtime = tmp_path / "runtime"
+    sandbox.prepare_kernel(tmp_path, tmp_path / "area", "a1", sandbox.Limits(memory_bytes=3 << 30))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    runtime = tmp_path / "area" / "runtime"
     km = KernelManager(
         kernel_name=sandbox.KERNEL_NAME,
         transport="ipc",
