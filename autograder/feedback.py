@@ -26,11 +26,8 @@ def redact_hidden_tests(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def generate(api, course_root: Path, student_id: str, assignment: str) -> list[Path]:
-    """Write feedback HTML for one graded assignment, hidden tests redacted; return the files."""
-    autograded = course_root / "autograded" / student_id / assignment
-    for path in autograded.glob("*.ipynb"):
+def redact(course_root: Path, student_id: str, assignment: str) -> None:
+    """Redact the hidden tests in one student's autograded notebooks, before feedback is generated."""
+    for path in (course_root / "autograded" / student_id / assignment).glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         nbformat.write(redact_hidden_tests(nb), path)
-    api.generate_feedback(assignment, student_id, force=True)
-    return sorted((course_root / "feedback" / student_id / assignment).glob("*.html"))

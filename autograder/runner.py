@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import hashlib
 import json
+import os
 import queue
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -79,9 +83,9 @@ def grade_student(
     out: Path,
     fingerprints: dict[str, str],
     cells: dict[str, list[report.CellScore]],
-    limits: sandbox.Limits,
+    worker: Worker,
 ) -> None:
-    """Copy the template, add this student's repaired submissions, and run the worker on them."""
+    """Copy the template, add this student's repaired submissions, and have the worker grade them."""
     root = work / "students" / student_id
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(template, root)
@@ -95,9 +99,14 @@ def grade_student(
             report.save_result(work, final)
         else:
             to_grade.append(sub)
+    trouble = ""
     if to_grade:
-        _run_worker(student_id, to_grade, root, work, fingerprints, limits)
+        trouble = worker.grade(
+            root, student_id, [(s.assignment, fingerprints[s.assignment]) for s in to_grade]
+        )
     for sub in to_grade:
+        if report.load_result(work, student_id, sub.assignment) is None:
+            report.save_result(work, report.Result(student_id, sub.assignment, "error", trouble, [], ""))
         feedback = root / "feedback" / student_id / sub.assignment
         if feedback.is_dir():
             dest = out / "feedback" / student_id / sub.assignment
@@ -110,21 +119,69 @@ def grade_student(
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _run_worker(student_id, subs, root: Path, work: Path, fingerprints, limits: sandbox.Limits) -> None:
-    """Run the worker process; any assignment it leaves without a result gets an error result."""
-    jobs = [f"{s.assignment}={fingerprints[s.assignment]}" for s in subs]
-    command = [course.PYTHON, "-m", "autograder.worker", str(root), str(work), student_id]
-    command += [json.dumps(dataclasses.asdict(limits)), *jobs]
-    try:
-        completed = sandbox.run(command, root, timeout=(limits.notebook_seconds + 60) * len(subs) + 60)
-        trouble = completed.stderr[-2000:] if completed.returncode else ""
-    except subprocess.TimeoutExpired:
-        trouble = "the grading of this student ran past its time limit"
-    for sub in subs:
-        if report.load_result(work, student_id, sub.assignment) is None:
-            lines = trouble.strip().splitlines()
-            message = lines[-1] if lines else "the grader stopped unexpectedly"
-            report.save_result(work, report.Result(student_id, sub.assignment, "error", message, [], ""))
+class Worker:
+    """A worker process that grades the students it is sent, one at a time (see autograder.worker)."""
+
+    def __init__(self, work: Path, limits: sandbox.Limits, log: Path) -> None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path = log
+        self.limits = limits
+        command = [
+            course.PYTHON,
+            "-m",
+            "autograder.worker",
+            str(work),
+            json.dumps(dataclasses.asdict(limits)),
+        ]
+        with log.open("a") as stderr:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                cwd=work,
+                env=course.nbgrader_env(),
+                start_new_session=True,
+            )
+
+    def grade(self, root: Path, student_id: str, jobs: list[tuple[str, str]]) -> str:
+        """Send one student and wait; return '' when done, or why the worker had to be stopped."""
+        request = json.dumps({"root": str(root), "student": student_id, "jobs": jobs}) + "\n"
+        timeout = (self.limits.notebook_seconds + 60) * len(jobs) + 60
+        try:
+            self.process.stdin.write(request.encode())
+            self.process.stdin.flush()
+            ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+            reply = self.process.stdout.readline() if ready else b""
+        except (BrokenPipeError, OSError):
+            reply = b""
+        if reply.strip() == b"done":
+            return ""
+        self.stop()
+        if not ready:
+            return "the grading of this student ran past its time limit"
+        lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        return f"the grader stopped unexpectedly ({lines[-1][:200] if lines else 'no message'})"
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Kill the worker and everything it started."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def close(self) -> None:
+        """Let the worker finish and exit."""
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.stop()
 
 
 def grade(submissions: Path, out: Path, jobs: int, limits: sandbox.Limits) -> list[report.Result]:
@@ -175,11 +232,15 @@ def grade(submissions: Path, out: Path, jobs: int, limits: sandbox.Limits) -> li
     for slot in range(max(1, jobs)):
         slots.put(slot)
 
+    workers: dict[int, Worker] = {}
+
     def graded_in_a_slot(student_id: str, subs: list[collect.Submission], fps: dict[str, str]) -> None:
         slot = slots.get()
         try:
-            own = dataclasses.replace(limits, user_id=sandbox.FIRST_UID + slot)
-            grade_student(student_id, subs, template, work, out, fps, cells, own)
+            if slot not in workers or not workers[slot].alive:
+                own = dataclasses.replace(limits, user_id=sandbox.FIRST_UID + slot)
+                workers[slot] = Worker(work, own, work / "logs" / f"worker-{slot}.log")
+            grade_student(student_id, subs, template, work, out, fps, cells, workers[slot])
         finally:
             slots.put(slot)
 
@@ -199,6 +260,8 @@ def grade(submissions: Path, out: Path, jobs: int, limits: sandbox.Limits) -> li
                 results[(student_id, sub.assignment)] = result
                 done += 1
                 report.progress(done, total, result, (time.monotonic() - t0) / len(subs))
+    for worker in workers.values():
+        worker.close()
     ordered = [results[(s.student_id, s.assignment)] for s in found]
     report.write_tables(out, ordered)
     return ordered

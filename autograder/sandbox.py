@@ -208,16 +208,3 @@ class SandboxedExecute(Execute):
             )
             outs[:] = [note, *[o for o in outs if o.get("output_type") == "error"]]
         return out
-
-
-def run(command: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess:
-    """Run a grading worker in cwd with the course environment; raise TimeoutExpired past timeout seconds."""
-    return subprocess.run(
-        command,
-        cwd=cwd,
-        env=course.nbgrader_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        start_new_session=True,
-    )

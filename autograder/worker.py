@@ -1,7 +1,10 @@
-"""Grade one student's assignments inside a private course copy: `python -m autograder.worker COURSE STUDENT A...`.
+"""Grade students in private course copies: `python -m autograder.worker WORK_DIR LIMITS_JSON`.
 
-Runs as its own process so that nothing a submission does can reach the other students' grades; each
-assignment's result is saved as soon as it is known, so a crash loses at most the assignment in hand.
+The grading command keeps one worker process per parallel slot and sends it one student at a time, as a
+JSON line on stdin: {"root": course copy, "student": id, "jobs": [[assignment, fingerprint], ...]}. The
+worker answers "done" on its own line when every result of that student is saved. Student code never runs
+in this process (each notebook's kernel is sandboxed), and each assignment's result is saved as soon as it
+is known, so a crash loses at most the assignment in hand.
 """
 
 from __future__ import annotations
@@ -178,7 +181,7 @@ def grade_assignment(
         notes.append("a cell ran past the time limit and was stopped")
     if ungraded:
         notes.append(f"test cells {', '.join(ungraded)} could not be graded and score 0")
-    feedback.generate(api, course_root, student_id, assignment)
+    feedback.redact(course_root, student_id, assignment)
     return report.Result(student_id, assignment, "graded", "; ".join(notes), cells, fingerprint)
 
 
@@ -194,25 +197,37 @@ def _die_with_parent() -> None:
         sys.exit(1)
 
 
-def main(argv: list[str]) -> int:
-    """Command line: COURSE_ROOT WORK_DIR STUDENT_ID LIMITS_JSON ASSIGNMENT=FINGERPRINT..."""
-    _die_with_parent()
-    course_root, work, student_id, limits_json, *jobs = argv
-    course_root, work = Path(course_root), Path(work)
-    limits = sandbox.Limits(**json.loads(limits_json))
-    area = Path(tempfile.mkdtemp(prefix="rectified-kernel-"))
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(area / "runtime")
+def grade_student(request: dict, work: Path, area: Path, limits: sandbox.Limits) -> None:
+    """Grade every assignment of one student's course copy, then write all their feedback at once."""
+    course_root, student_id = Path(request["root"]), request["student"]
     os.environ["JUPYTER_PATH"] = str(course_root / "jupyter")
     api = _api(course_root, area / "runtime", limits)
+    for assignment, fingerprint in request["jobs"]:
+        sandbox.prepare_kernel(course_root, area, assignment, limits)
+        try:
+            result = grade_assignment(api, course_root, work, student_id, assignment, fingerprint)
+        except Exception as error:  # a bug or a hostile notebook must not take the other assignments down
+            result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
+        report.save_result(work, result)
+    # One feedback run for all the student's assignments: nbgrader sets up its exporter once.
+    api.generate_feedback("*", student_id, force=True)
+
+
+def main(argv: list[str]) -> int:
+    """Command line: WORK_DIR LIMITS_JSON; then one JSON request per line on stdin."""
+    _die_with_parent()
+    work, limits = Path(argv[0]), sandbox.Limits(**json.loads(argv[1]))
+    # The protocol owns the real stdout; anything a library prints goes to stderr (the worker's log).
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    area = Path(tempfile.mkdtemp(prefix="rectified-kernel-"))
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(area / "runtime")
     try:
-        for job in jobs:
-            assignment, _, fingerprint = job.partition("=")
-            sandbox.prepare_kernel(course_root, area, assignment, limits)
-            try:
-                result = grade_assignment(api, course_root, work, student_id, assignment, fingerprint)
-            except Exception as error:  # a bug or a hostile notebook must not take the other assignments down
-                result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
-            report.save_result(work, result)
+        for line in sys.stdin:
+            if line.strip():
+                grade_student(json.loads(line), work, area, limits)
+                replies.write("done\n")
+                replies.flush()
     finally:
         shutil.rmtree(area, ignore_errors=True)
     return 0

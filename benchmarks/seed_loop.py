@@ -39,6 +39,7 @@ EPOCHS = 500
 def seed_fit_seconds(epochs: int) -> tuple[float, float, float]:
     """Seconds for the seed's model.fit loop over ``epochs`` epochs, and its final train/test accuracy."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import keras
     from keras.initializers import RandomUniform  # noqa: F401  (imported by the seed; unused by this model)
     from keras.layers import Dense
