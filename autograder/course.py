@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,12 +39,14 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def nbgrader(root: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+def nbgrader(
+    root: Path, *args: str, timeout: float | None = None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run one nbgrader command in the course at root, capturing its log."""
     return subprocess.run(
         [PYTHON, "-m", "nbgrader", *args],
         cwd=root,
-        env=nbgrader_env(),
+        env=nbgrader_env() | (extra_env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -66,8 +69,6 @@ def make_private_course(root: Path, with_release: bool = True) -> Path:
 
 def regenerate_release(dest: Path = RELEASE) -> None:
     """Rewrite the student notebooks in dest from solutions/, through a private course copy."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         course = make_private_course(Path(tmp) / "course")
         for assignment in assignments():

@@ -29,7 +29,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -318,12 +317,12 @@ def _private_course(root: Path) -> Path:
 
 def _zip_collect(root: Path, assignment: str, lms: str) -> subprocess.CompletedProcess:
     """Run `nbgrader zip_collect` for one assignment in the private course."""
-    env = course.nbgrader_env()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(course.REPO), env.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-m", "nbgrader", "zip_collect", assignment, "--force", "--strict"]
-    command += [f"--collector={LmsCollector.__module__}.{LmsCollector.__name__}"]
-    command += [f"--FileNameCollectorPlugin.named_regexp={REGEXPS[lms]}"]
-    return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    # nbgrader imports the collector plugin by name, so the repository must be importable there.
+    pythonpath = os.pathsep.join(filter(None, [str(course.REPO), os.environ.get("PYTHONPATH", "")]))
+    args = ["zip_collect", assignment, "--force", "--strict"]
+    args += [f"--collector={LmsCollector.__module__}.{LmsCollector.__name__}"]
+    args += [f"--FileNameCollectorPlugin.named_regexp={REGEXPS[lms]}"]
+    return course.nbgrader(root, *args, timeout=600, extra_env={"PYTHONPATH": pythonpath})
 
 
 def unpack(zip_path: Path, dest: Path) -> Unpacked:

@@ -179,14 +179,12 @@ class SandboxedExecute(Execute):
 
     def _get_timeout(self, cell):
         """The cell's own limit, or what is left of the notebook's, whichever is shorter."""
-        remaining = int(type(self).deadline - time.monotonic())
+        remaining = type(self).deadline - time.monotonic()
+        if remaining <= 0:
+            type(self).hit_notebook_limit = True
         own = super()._get_timeout(cell)
-        if own is None or remaining < own:
-            type(self).hit_notebook_limit = type(self).hit_notebook_limit or remaining < (
-                own or remaining + 1
-            )
-            return max(1, remaining)
-        return own
+        left = max(1, int(remaining))
+        return left if own is None else min(own, left)
 
     def preprocess_cell(self, cell, resources, index):
         """Execute one cell, remembering it if the kernel dies or its messages break under it."""

@@ -46,6 +46,13 @@ def _nbgrader(cwd: Path, *args: str, home: Path | None = None) -> str:
     return log
 
 
+def _fetch_feedback(home: Path, student: str, assignment: str, exchange: list[str]) -> None:
+    """A student fetches their feedback, with their own exchange cache."""
+    cache = f"--Exchange.cache={home / '.nbgrader-cache'}"
+    args = [f"--course={COURSE_ID}", f"--student={student}", *exchange, cache]
+    _nbgrader(home, "fetch_feedback", assignment, *args, home=home)
+
+
 @pytest.fixture(scope="module")
 def round_trip(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Run the whole exchange once; the tests below read what it left."""
@@ -87,17 +94,7 @@ def round_trip(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _nbgrader(root, "generate_feedback", assignment, "--force")
     _nbgrader(root, "release_feedback", assignment, *x)
     for student, home in homes.items():
-        cache = [f"--Exchange.cache={home / '.nbgrader-cache'}"]
-        _nbgrader(
-            home,
-            "fetch_feedback",
-            assignment,
-            f"--course={COURSE_ID}",
-            f"--student={student}",
-            *x,
-            *cache,
-            home=home,
-        )
+        _fetch_feedback(home, student, assignment, x)
     return {"root": root, "exchange": exchange, "assignment": assignment, "name": name, "homes": homes}
 
 
@@ -176,17 +173,7 @@ def test_the_grading_command_grades_collected_submissions_and_its_feedback_can_b
     _nbgrader(root, "release_feedback", assignment, *x)
     hidden = re.compile(r"### BEGIN HIDDEN TESTS")
     for student, home in round_trip["homes"].items():
-        cache = [f"--Exchange.cache={home / '.nbgrader-cache'}"]
-        _nbgrader(
-            home,
-            "fetch_feedback",
-            assignment,
-            f"--course={COURSE_ID}",
-            f"--student={student}",
-            *x,
-            *cache,
-            home=home,
-        )
+        _fetch_feedback(home, student, assignment, x)
         newest = sorted((home / assignment / "feedback").glob("*/*.html"))[-1]
         text = newest.read_text()
         assert text == (out / "feedback" / student / assignment / newest.name).read_text(), student
