@@ -2,15 +2,18 @@
 
 The kernel sees the Python installation, the course's helper package and data, an empty scratch folder
 and nothing else: no network, no gradebook, no solutions, no other student. When bubblewrap is missing
-the limits still apply, but not the isolation; the grading command says so.
+the limits still apply, but not the isolation; the grading command says so. The worker runs one
+KernelServer per student in such a sandbox, which forks that student's kernels (autograder.forkserver).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +27,7 @@ from traitlets import Integer
 from autograder import course
 
 KERNEL_NAME = "rectified-sandbox"
+FORKSERVER = Path(__file__).resolve().with_name("forkserver.py")
 FIRST_UID = 61000  # parallel slot n runs its kernels as user FIRST_UID + n
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -83,8 +87,26 @@ def kernel_argv(scratch: Path, runtime: Path, limits: Limits) -> list[str]:
     kernel = [course.PYTHON, "-m", "ipykernel_launcher", "-f"]
     if not bwrap_available():
         return [*_prlimit(limits), *kernel, "{connection_file}"]
+    # Jupyter writes the connection file readable by its owner only; hand the kernel a readable copy.
+    prelude = 'cp "$1" /tmp/kernel.json && chmod 444 /tmp/kernel.json && '
+    command = [*kernel, "/tmp/kernel.json"]
+    return _confined([scratch, runtime], [], prelude, command, limits, ["{connection_file}"])
+
+
+def server_argv(area: Path, limits: Limits, modules: list[str]) -> list[str]:
+    """The command line of a confined kernel server (see autograder.forkserver) for one student."""
+    serve = [course.PYTHON, str(FORKSERVER), "serve", str(area / "runtime" / "forkserver.sock")]
+    if not bwrap_available():
+        return [*_prlimit(limits), *serve, *modules]
+    return _confined([area], [FORKSERVER], "", [*serve, "--sweep", *modules], limits, [])
+
+
+def _confined(
+    writable: list[Path], extra: list[Path], prelude: str, command: list[str], limits: Limits, args: list[str]
+) -> list[str]:
+    """command, after the shell prelude, in bubblewrap: it sees Python, the helpers, data, extra, writable."""
     read_only = sorted(
-        {Path(sys.base_prefix), Path(sys.prefix), course.REPO / "rectified", course.REPO / "data"}
+        {Path(sys.base_prefix), Path(sys.prefix), course.REPO / "rectified", course.REPO / "data", *extra}
     )
     argv = [
         "bwrap",
@@ -97,7 +119,7 @@ def kernel_argv(scratch: Path, runtime: Path, limits: Limits) -> list[str]:
     argv += ["--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for top in ("/bin", "/sbin", "/lib", "/lib64"):
         argv += ["--ro-bind-try", top, top]
-    binds = [("--ro-bind", path) for path in read_only] + [("--bind", scratch), ("--bind", runtime)]
+    binds = [("--ro-bind", path) for path in read_only] + [("--bind", path) for path in writable]
     for _, path in binds:
         # bwrap copies the modes of the folders it creates, and /root is 0700: open the way down.
         for parent in reversed(path.parents[:-1]):
@@ -106,7 +128,7 @@ def kernel_argv(scratch: Path, runtime: Path, limits: Limits) -> list[str]:
     for flag, path in binds:
         argv += [flag, str(path), str(path)]
     argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--setenv", "HOME", str(scratch), "--chdir", str(scratch)]
+    argv += ["--setenv", "HOME", str(writable[0]), "--chdir", str(writable[0])]
     argv += ["--setenv", "PYTHONPATH", str(course.REPO)]  # the helper package, whatever the install
     # ipykernel polls this pid to notice its parent's exit; it is not visible in the new pid namespace.
     argv += ["--unsetenv", "JPY_PARENT_PID"]
@@ -116,20 +138,60 @@ def kernel_argv(scratch: Path, runtime: Path, limits: Limits) -> list[str]:
         drop = ["setpriv", f"--reuid={limits.user_id}", f"--regid={limits.user_id}", "--clear-groups"]
         drop += ["--inh-caps=-all"]
         drop += ["--bounding-set=-all", "--"]
-    # Jupyter writes the connection file readable by its owner only; hand the kernel a readable copy.
-    inner = " ".join(
-        [
-            'chmod 1777 /tmp && cp "$1" /tmp/kernel.json && chmod 444 /tmp/kernel.json && exec',
-            *_prlimit(limits),
-            *drop,
-            *kernel,
-            "/tmp/kernel.json",
-        ]
-    )
-    return [*argv, "/bin/sh", "-c", inner, "sh", "{connection_file}"]
+    inner = " ".join(["chmod 1777 /tmp &&", prelude, "exec", *_prlimit(limits), *drop, *command])
+    return [*argv, "/bin/sh", "-c", inner, "sh", *args]
 
 
-def prepare_kernel(root: Path, area: Path, name: str, limits: Limits) -> None:
+def kernel_env() -> dict[str, str]:
+    """Environment every grading kernel gets on top of the grader's."""
+    # One thread per kernel: parallel jobs then share the cores instead of fighting over them, and
+    # results do not depend on how many jobs run.
+    return {name: "1" for name in THREAD_VARIABLES} | QUIET_TENSORFLOW | GRADING_ONLY
+
+
+def preloads(assignments: list[str]) -> list[str]:
+    """Modules a kernel server imports for these assignments: TensorFlow only where a notebook uses it."""
+    modules = ["numpy", "numpy.random", "matplotlib.pyplot", "ipykernel.kernelapp", "ipykernel.ipkernel"]
+    for assignment in assignments:
+        if any("tensorflow" in nb.read_text() for nb in (course.RELEASE / assignment).glob("*.ipynb")):
+            return [*modules, "tensorflow", "keras"]
+    return modules
+
+
+def fresh_area(area: Path) -> None:
+    """Empty the folder the kernels may write in: nothing one student wrote is left for the next."""
+    shutil.rmtree(area, ignore_errors=True)
+    (area / "runtime").mkdir(parents=True)
+    area.chmod(0o755)
+    (area / "runtime").chmod(0o1777)  # the kernel runs as another user
+
+
+class KernelServer:
+    """One student's kernel server: a sandboxed process that forks each of their notebooks' kernels."""
+
+    def __init__(self, area: Path, limits: Limits, modules: list[str]) -> None:
+        self.socket = area / "runtime" / "forkserver.sock"
+        self.process = subprocess.Popen(
+            server_argv(area, limits, modules),
+            env=course.nbgrader_env() | kernel_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # ipykernel's start-up banner; errors still reach the worker's log
+            start_new_session=True,
+        )
+
+    def client_argv(self, cwd: Path, fallback: list[str]) -> list[str]:
+        """The kernel command for Jupyter: a kernel forked by this server, or fallback if it is gone."""
+        server = [course.PYTHON, str(FORKSERVER), "connect", str(self.socket), str(self.process.pid)]
+        return [*server, "{connection_file}", str(cwd), "--", *fallback]
+
+    def stop(self) -> None:
+        """Kill the server and, with its sandbox, every process it forked."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def prepare_kernel(root: Path, area: Path, name: str, limits: Limits, server: KernelServer | None = None):
     """Make a fresh scratch folder in area and a kernel spec in root/jupyter for one notebook.
 
     area lies outside the course copy (a fresh temporary folder), so that the folders bwrap creates on the
@@ -145,15 +207,14 @@ def prepare_kernel(root: Path, area: Path, name: str, limits: Limits) -> None:
         folder.chmod(0o1777)  # the kernel runs as another user
     spec_dir = root / "jupyter" / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
+    argv = kernel_argv(scratch, runtime, limits)
     spec = {
-        "argv": kernel_argv(scratch, runtime, limits),
+        "argv": server.client_argv(scratch, argv) if server else argv,
         "display_name": "sandbox",
         "language": "python",
         # Signals do not cross into the sandbox's own session: ask the kernel to interrupt itself.
         "interrupt_mode": "message",
-        # One thread per kernel: parallel jobs then share the cores instead of fighting over them, and
-        # results do not depend on how many jobs run.
-        "env": {name: "1" for name in THREAD_VARIABLES} | QUIET_TENSORFLOW | GRADING_ONLY,
+        "env": kernel_env(),
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
 

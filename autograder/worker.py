@@ -202,13 +202,19 @@ def grade_student(request: dict, work: Path, area: Path, limits: sandbox.Limits)
     course_root, student_id = Path(request["root"]), request["student"]
     os.environ["JUPYTER_PATH"] = str(course_root / "jupyter")
     api = _api(course_root, area / "runtime", limits)
-    for assignment, fingerprint in request["jobs"]:
-        sandbox.prepare_kernel(course_root, area, assignment, limits)
-        try:
-            result = grade_assignment(api, course_root, work, student_id, assignment, fingerprint)
-        except Exception as error:  # a bug or a hostile notebook must not take the other assignments down
-            result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
-        report.save_result(work, result)
+    sandbox.fresh_area(area)
+    # Each notebook's kernel is forked from one server per student, which imports the libraries once.
+    server = sandbox.KernelServer(area, limits, sandbox.preloads([a for a, _ in request["jobs"]]))
+    try:
+        for assignment, fingerprint in request["jobs"]:
+            sandbox.prepare_kernel(course_root, area, assignment, limits, server)
+            try:
+                result = grade_assignment(api, course_root, work, student_id, assignment, fingerprint)
+            except Exception as error:  # a bug or a hostile notebook must not take the others down
+                result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
+            report.save_result(work, result)
+    finally:
+        server.stop()
     # One feedback run for all the student's assignments: nbgrader sets up its exporter once.
     api.generate_feedback("*", student_id, force=True)
 

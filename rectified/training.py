@@ -27,10 +27,16 @@ trained alone or with others. Keras' own random streams are not reproduced (noth
 TensorFlow's), so results match ``model.fit`` in distribution, not bit for bit; ``tests/test_training.py``
 checks that, from identical weights and batches, the updates equal those of a Keras model.
 
+The networks of one call share their layer widths, but each can have its own activation, learning rate, L1
+penalty and training inputs, so that several settings train side by side in one call:
+:meth:`Params.concatenate` joins their initial weights, and ``train(streams=...)`` lets network ``k`` of
+every setting see the same batches.
+
 Main entry points:
 
 * :func:`circles_split` - the seed's data: 1000 two-circles points scaled to [-1, 1], first 500 train.
-* :func:`init_params` - Keras-style initial weights for ``S`` networks.
+* :func:`init_params` - Keras-style initial weights for ``S`` networks; :meth:`Params.concatenate` joins
+  several such sets.
 * :func:`train` - the training loop; returns a :class:`TrainResult` with per-epoch curves.
 * :func:`forward` - predictions and, optionally, every hidden layer's activations on a data set.
 * :func:`evaluate` - loss and accuracy of each network on a data set.
@@ -52,6 +58,8 @@ DTYPE = np.float32
 _TRUNCATED_STD = 0.87962566103423978
 
 Activation = str | tuple[str, float]
+Activations = Activation | list[Activation]  # one for every network, or a list with one per network
+PerModel = float | Sequence[float] | np.ndarray  # one value for every network, or one per network
 Initializer = str | tuple | Callable[[np.random.Generator, int, int], np.ndarray]
 
 
@@ -85,6 +93,17 @@ def _parse_activation(activation: Activation) -> tuple[str, float]:
     if name not in ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "linear"):
         raise ValueError(f"unknown activation {activation!r}")
     return name, param
+
+
+def _runs(activation: Activations, n_models: int) -> list[tuple[slice, str, float]]:
+    """Group the networks into runs of consecutive ones with the same activation: ``(rows, name, param)``."""
+    if not isinstance(activation, list):
+        return [(slice(None), *_parse_activation(activation))]
+    if len(activation) != n_models:
+        raise ValueError(f"{len(activation)} activations for {n_models} networks")
+    parsed = [_parse_activation(a) for a in activation]
+    starts = [i for i in range(n_models) if i == 0 or parsed[i] != parsed[i - 1]]
+    return [(slice(a, b), *parsed[a]) for a, b in zip(starts, [*starts[1:], n_models], strict=True)]
 
 
 def _activate(name: str, param: float, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,6 +202,12 @@ class Params:
         return [a[i].copy() for pair in zip(self.kernels, self.biases, strict=True) for a in pair]
 
     @classmethod
+    def concatenate(cls, parts: Sequence[Params]) -> Params:
+        """The networks of several ``Params`` (same widths) side by side, in order, as one ``Params``."""
+        kernels = [np.concatenate([p.kernels[k] for p in parts]) for k in range(len(parts[0].kernels))]
+        return cls(kernels, [np.concatenate([p.biases[k] for p in parts]) for k in range(len(kernels))])
+
+    @classmethod
     def from_keras_weights(cls, weights: Sequence[Sequence[np.ndarray]]) -> Params:
         """Stack several networks' ``model.get_weights()`` lists (kernel0, bias0, kernel1, ...)."""
         kernels = [np.stack([np.asarray(w[k], DTYPE) for w in weights]) for k in range(0, len(weights[0]), 2)]
@@ -239,14 +264,15 @@ def init_params(
 
 
 def forward(
-    params: Params, x: np.ndarray, activation: Activation = "relu", hidden: bool = False
+    params: Params, x: np.ndarray, activation: Activations = "relu", hidden: bool = False
 ) -> np.ndarray | tuple[np.ndarray, list[np.ndarray]]:
     """Output probabilities ``(S, m)`` of every network on ``x``, shape ``(m, n_inputs)`` or ``(S, m, n)``.
 
-    With ``hidden=True`` also returns the list of hidden-layer activations, each ``(S, m, width)``
+    ``activation`` is one activation (as in :func:`train`) or a list of ``S``, one per network. With
+    ``hidden=True`` also returns the list of hidden-layer activations, each ``(S, m, width)``
     (post-activation, first hidden layer first; the input and the output are not included).
     """
-    name, param = _parse_activation(activation)
+    runs = _runs(activation, params.n_models)
     h = np.asarray(x, DTYPE)
     if h.ndim == 2:
         h = np.broadcast_to(h, (params.n_models, *h.shape))
@@ -256,35 +282,44 @@ def forward(
         if k == len(params.kernels) - 1:
             p = _sigmoid(z[..., 0])
             return (p, layers) if hidden else p
-        h = _activate(name, param, z)[0]
+        h = np.concatenate([_activate(name, param, z[rows])[0] for rows, name, param in runs])
         layers.append(h)
     raise AssertionError("unreachable")
 
 
-def _logits(params: Params, x: np.ndarray, activation: Activation) -> np.ndarray:
+def _activate_in_place(runs: list[tuple[slice, str, float]], z: np.ndarray) -> np.ndarray:
+    """Overwrite ``z`` (S, m, width) with each run's activation of it and return it."""
+    for rows, name, param in runs:
+        part = z[rows]
+        if name == "relu":
+            np.maximum(part, 0, out=part)
+        elif name == "tanh":
+            np.tanh(part, out=part)
+        else:
+            part[...] = _activate(name, param, part)[0]
+    return z
+
+
+def _logits(params: Params, x: np.ndarray, activation: Activations) -> np.ndarray:
     """Output logits ``(S, m)``: the forward pass without storing anything."""
-    name, param = _parse_activation(activation)
+    runs = _runs(activation, params.n_models)
     h = np.asarray(x, DTYPE)
     for k, (w, b) in enumerate(zip(params.kernels, params.biases, strict=True)):
         z = np.matmul(h, w)
         z += b[:, None, :]
         if k == len(params.kernels) - 1:
             return z[..., 0]
-        if name == "relu":
-            h = np.maximum(z, 0, out=z)
-        elif name == "tanh":
-            h = np.tanh(z, out=z)
-        else:
-            h = _activate(name, param, z)[0]
+        h = _activate_in_place(runs, z)
     raise AssertionError("unreachable")
 
 
 def evaluate(
-    params: Params, x: np.ndarray, y: np.ndarray, activation: Activation = "relu"
+    params: Params, x: np.ndarray, y: np.ndarray, activation: Activations = "relu"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean binary cross-entropy and accuracy (prediction > 0.5) of each network: two arrays of shape (S,).
 
-    These are the numbers ``model.evaluate(x, y)`` returns with ``metrics=["accuracy"]``.
+    These are the numbers ``model.evaluate(x, y)`` returns with ``metrics=["accuracy"]``. ``x`` is
+    ``(m, n_inputs)`` or ``(S, m, n_inputs)`` and ``activation`` as in :func:`forward`.
     """
     z = _logits(params, x, activation)
     y = np.asarray(y, DTYPE)
@@ -303,7 +338,8 @@ class TrainResult:
 
     ``train_loss``, ``train_accuracy``, ``test_loss``, ``test_accuracy``: arrays ``(S, epochs)`` evaluated
     with each epoch's final weights on the whole training / test set (Keras' ``val_*`` curves are computed
-    the same way; Keras' ``loss``/``accuracy`` curves are instead running means over the epoch's batches).
+    the same way; Keras' ``loss``/``accuracy`` curves are instead running means over the epoch's batches);
+    ``(S, 0)`` with ``record_curves=False``.
     ``grad_norms``: ``(S, epochs, n_layers)``, the L2 norm of each kernel's gradient averaged over the
     epoch's updates (only with ``record_grad_norms=True``). ``hidden``: ``{epoch: [layer activations
     (S, m, width)]}`` on ``hidden_x`` at the requested epochs (epoch 0 is before training). ``params``: the
@@ -338,16 +374,28 @@ class _Flat:
         self.kernels = [block[:, :-1, :] for block in self.blocks]
         self.biases = [block[:, -1, :] for block in self.blocks]
 
+    def spread(self, values: PerModel) -> np.ndarray:
+        """A buffer-shaped array that holds ``values[i]`` at every parameter of network ``i``."""
+        column = np.asarray(values, DTYPE).reshape(-1, 1, 1)
+        return np.concatenate([np.broadcast_to(column, block.shape).ravel() for block in self.blocks])
+
 
 class _Buffers:
     """Preallocated activations for one batch size: inputs ``[h, 1]`` of each layer, pre-activations, slopes."""
 
-    def __init__(self, widths: Sequence[int], n_models: int, batch: int) -> None:
+    def __init__(
+        self, widths: Sequence[int], n_models: int, batch: int, runs: list[tuple[slice, str, float]]
+    ) -> None:
         self.inputs = [np.ones((n_models, batch, n + 1), DTYPE) for n in widths[:-1]]
         self.hidden = [h[..., :-1] for h in self.inputs[1:]]  # views: where each hidden layer writes
         self.pre = [np.empty((n_models, batch, n), DTYPE) for n in widths[1:]]
         self.slopes = [np.empty((n_models, batch, n), DTYPE) for n in widths[1:-1]]
         self.scale = DTYPE(1 / batch)
+        # per hidden layer, per run of networks: (name, param, z, h, f'(z)) as views of the arrays above
+        self.runs = [
+            [(name, param, z[rows], h[rows], d[rows]) for rows, name, param in runs]
+            for z, h, d in zip(self.pre, self.hidden, self.slopes, strict=False)
+        ]
 
 
 def _activate_into(name: str, param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
@@ -355,6 +403,18 @@ def _activate_into(name: str, param: float, z: np.ndarray, out: np.ndarray, slop
     if name == "relu":
         np.maximum(z, 0, out=out)
         np.greater(z, 0, out=slope)
+    elif name == "leaky_relu" and 0 <= param <= 1:
+        np.greater(z, 0, out=slope)
+        np.maximum(slope, DTYPE(param), out=slope)  # 1 above 0, the slope at and below 0
+        np.multiply(z, slope, out=out)
+    elif name == "elu":
+        np.minimum(z, 0, out=out)
+        np.expm1(out, out=out)
+        out *= DTYPE(param)  # alpha (e^z - 1) below 0, 0 above
+        np.add(out, DTYPE(param), out=slope)  # TensorFlow's derivative below 0: elu(z) + alpha
+        if param != 1:
+            slope[z >= 0] = 1
+        out += np.maximum(z, 0)
     elif name == "tanh":
         np.tanh(z, out=out)
         np.square(out, out=slope)
@@ -371,73 +431,97 @@ def train(
     y_train: np.ndarray,
     x_test: np.ndarray | None = None,
     y_test: np.ndarray | None = None,
-    activation: Activation = "relu",
+    activation: Activations = "relu",
     epochs: int = 500,
     batch_size: int = 32,
-    learning_rate: float = 0.01,
+    learning_rate: PerModel = 0.01,
     momentum: float = 0.9,
-    activity_l1: float = 0.0,
+    activity_l1: PerModel = 0.0,
     seed: int = 0,
     batches: Sequence[np.ndarray] | None = None,
     record_grad_norms: bool = False,
     hidden_x: np.ndarray | None = None,
     hidden_epochs: Sequence[int] = (),
     callback: Callable[[int, Params], None] | None = None,
+    streams: Sequence[int] | None = None,
+    record_curves: bool = True,
 ) -> TrainResult:
     """Train the ``S`` networks in ``params`` (left unchanged) with mini-batch SGD and momentum.
 
     Args:
         params: initial weights, e.g. from :func:`init_params`; copied, not modified.
-        x_train, y_train: ``(m, n_inputs)`` features and ``(m,)`` 0/1 labels.
-        x_test, y_test: an optional held-out set, evaluated after every epoch (defaults to the training set).
+        x_train, y_train: ``(m, n_inputs)`` features and ``(m,)`` 0/1 labels; ``x_train`` may also be
+            ``(S, m, n_inputs)``, each network's own version of the same ``m`` examples.
+        x_test, y_test: an optional held-out set, evaluated after every epoch (defaults to the training set);
+            ``x_test`` may be ``(S, m_test, n_inputs)`` too.
         activation: hidden-layer activation: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"linear"``,
             ``"elu"`` (alpha 1) or ``("elu", alpha)``, ``"leaky_relu"`` (slope 0.2, the Keras function's
-            default) or ``("leaky_relu", slope)``. The output unit is always a sigmoid.
-        epochs, batch_size, learning_rate, momentum: as in ``model.fit`` and ``keras.optimizers.SGD``.
+            default) or ``("leaky_relu", slope)``; or a list of ``S`` of these, one per network (fastest when
+            equal ones are adjacent). The output unit is always a sigmoid.
+        epochs, batch_size, learning_rate, momentum: as in ``model.fit`` and ``keras.optimizers.SGD``;
+            ``learning_rate`` may be a sequence of ``S`` values, one per network.
         activity_l1: adds ``activity_l1 * sum(|h|)`` over every hidden activation, averaged over the batch,
-            to the loss (an L1 activity penalty; 0 turns it off).
+            to the loss (an L1 activity penalty; 0 turns it off); a sequence gives each network its own.
         seed: network ``i`` shuffles with ``np.random.default_rng([seed, i])`` (use a different seed from
             :func:`init_params` if the two streams must be independent; they are separate generators).
         batches: fixed batch order instead of shuffling: a sequence of index arrays, each ``(S, b)`` (or
             ``(b,)`` for all networks), used in order for all updates; ``epochs`` is then ignored and the
             curves have one entry per batch. Used by the tests to compare with Keras step by step.
         record_grad_norms: also return each kernel gradient's norm, averaged over each epoch.
-        hidden_x, hidden_epochs: return hidden activations on ``hidden_x`` after the listed epochs
-            (0 = initial weights).
+        hidden_x, hidden_epochs: return hidden activations on ``hidden_x`` (``(m, n)`` or ``(S, m, n)``)
+            after the listed epochs (0 = initial weights).
         callback: ``callback(epoch, params)`` after each epoch (epoch counts from 1), e.g. to measure
             dead units; it must not modify ``params``.
+        streams: network ``i`` shuffles with ``default_rng([seed, streams[i]])`` instead, so networks with
+            the same stream see the same batches in the same order (e.g. one stream per seed, shared by
+            several settings).
+        record_curves: evaluate on the training and test sets after every epoch; ``False`` skips that
+            (the four curves are then empty), which saves time when only the weights are needed.
 
     Returns:
         A :class:`TrainResult`.
     """
-    name, param = _parse_activation(activation)
     x_train = np.asarray(x_train, DTYPE)
     y_train = np.asarray(y_train, DTYPE).reshape(-1)
     x_test = x_train if x_test is None else np.asarray(x_test, DTYPE)
     y_test = y_train if y_test is None else np.asarray(y_test, DTYPE).reshape(-1)
     n_models, widths = params.n_models, params.widths
+    runs = _runs(activation, n_models)
     n_layers = len(widths) - 1
-    m = len(x_train)
+    m = x_train.shape[-2]
+    if x_train.ndim == 3 and x_train.shape[0] != n_models:
+        raise ValueError(f"x_train has inputs for {x_train.shape[0]} networks, params for {n_models}")
 
     p, g, v = _Flat(widths, n_models), _Flat(widths, n_models), _Flat(widths, n_models)
     for k in range(n_layers):
         p.kernels[k][...] = params.kernels[k]
         p.biases[k][...] = params.biases[k]
     current = Params(p.kernels, p.biases)  # views into the live buffer
-    lr, mom, l1 = DTYPE(learning_rate), DTYPE(momentum), DTYPE(activity_l1)
-    x_aug = np.concatenate([x_train, np.ones((m, 1), DTYPE)], axis=1)
-    x_both, y_both = np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])
+    lr = DTYPE(learning_rate) if np.ndim(learning_rate) == 0 else p.spread(learning_rate)
+    mom, l1 = DTYPE(momentum), np.asarray(activity_l1, DTYPE)
+    penalised = np.flatnonzero(np.broadcast_to(l1, n_models))  # the L1 term touches only their rows
+    l1_rows = slice(penalised[0], penalised[-1] + 1) if penalised.size else None
+    l1 = l1.reshape(-1, 1, 1)[l1_rows] if l1.ndim else l1
+    # [x, 1] for every example; with per-network inputs, network i's rows start at i * m
+    x_aug = np.concatenate([x_train, np.ones((*x_train.shape[:-1], 1), DTYPE)], axis=-1)
+    offsets = None if x_train.ndim == 2 else np.arange(n_models)[:, None] * m
+    x_aug = x_aug.reshape(-1, x_aug.shape[-1])
+    if record_curves:
+        lead = (n_models,) if x_train.ndim == 3 or x_test.ndim == 3 else ()
+        x_both = np.concatenate([np.broadcast_to(a, (*lead, *a.shape[-2:])) for a in (x_train, x_test)], -2)
+        y_both = np.concatenate([y_train, y_test])
     buffers: dict[int, _Buffers] = {}
 
     if batches is not None:
         schedule = [[np.broadcast_to(np.asarray(b), (n_models, np.shape(b)[-1]))] for b in batches]
     else:
-        rngs = [np.random.default_rng([seed, i]) for i in range(n_models)]
+        keys, which = np.unique(np.arange(n_models) if streams is None else streams, return_inverse=True)
+        rngs = [np.random.default_rng([seed, int(key)]) for key in keys]
         starts = range(0, m, batch_size)
         schedule = None
     n_epochs = len(schedule) if schedule is not None else epochs
 
-    curves = np.zeros((4, n_models, n_epochs), DTYPE)
+    curves = np.zeros((4, n_models, n_epochs if record_curves else 0), DTYPE)
     norms = np.zeros((n_models, n_epochs, n_layers), DTYPE) if record_grad_norms else None
     hidden_epochs = set(hidden_epochs)
     hidden_out: dict[int, list[np.ndarray]] = {}
@@ -449,17 +533,20 @@ def train(
             epoch_batches = schedule[epoch]
         else:
             order = np.stack([rng.permutation(m) for rng in rngs])
+            if streams is not None:
+                order = order[which]
             epoch_batches = [order[:, s : s + batch_size] for s in starts]
         for idx in epoch_batches:
             size = idx.shape[1]
             if size not in buffers:
-                buffers[size] = _Buffers(widths, n_models, size)
+                buffers[size] = _Buffers(widths, n_models, size, runs)
             buf = buffers[size]
-            np.take(x_aug, idx, axis=0, out=buf.inputs[0])
+            np.take(x_aug, idx if offsets is None else idx + offsets, axis=0, out=buf.inputs[0])
             # forward: z_k = [h_k, 1] @ A_k ; h_{k+1} = f(z_k)
             for k in range(n_layers - 1):
                 np.matmul(buf.inputs[k], p.blocks[k], out=buf.pre[k])
-                _activate_into(name, param, buf.pre[k], buf.hidden[k], buf.slopes[k])
+                for name, param, z, h, d in buf.runs[k]:
+                    _activate_into(name, param, z, h, d)
             z = np.matmul(buf.inputs[-1], p.blocks[-1], out=buf.pre[-1])
             # d(mean BCE)/dz = (sigmoid(z) - y) / batch, with sigmoid(z) = (1 + tanh(z / 2)) / 2
             delta = np.tanh(z * DTYPE(0.5))
@@ -471,8 +558,8 @@ def train(
                 np.matmul(buf.inputs[k].transpose(0, 2, 1), delta, out=g.blocks[k])
                 if k:
                     delta = np.matmul(delta, p.kernels[k].transpose(0, 2, 1))
-                    if l1:
-                        delta += (l1 * buf.scale) * np.sign(buf.hidden[k - 1])
+                    if l1_rows is not None:
+                        delta[l1_rows] += (l1 * buf.scale) * np.sign(buf.hidden[k - 1][l1_rows])
                     delta *= buf.slopes[k - 1]
             if norms is not None:
                 for k in range(n_layers):
@@ -484,10 +571,11 @@ def train(
             p.buffer += v.buffer
         if norms is not None:
             norms[:, epoch] /= len(epoch_batches)
-        z = _logits(current, x_both, activation)
-        losses, hits = _bce_from_logits(z, y_both), (z > 0) == (y_both > 0.5)
-        curves[0, :, epoch], curves[1, :, epoch] = losses[:, :m].mean(axis=1), hits[:, :m].mean(axis=1)
-        curves[2, :, epoch], curves[3, :, epoch] = losses[:, m:].mean(axis=1), hits[:, m:].mean(axis=1)
+        if record_curves:
+            z = _logits(current, x_both, activation)
+            losses, hits = _bce_from_logits(z, y_both), (z > 0) == (y_both > 0.5)
+            curves[0, :, epoch], curves[1, :, epoch] = losses[:, :m].mean(axis=1), hits[:, :m].mean(axis=1)
+            curves[2, :, epoch], curves[3, :, epoch] = losses[:, m:].mean(axis=1), hits[:, m:].mean(axis=1)
         if hidden_x is not None and epoch + 1 in hidden_epochs:
             hidden_out[epoch + 1] = forward(current, hidden_x, activation, hidden=True)[1]
         if callback is not None:

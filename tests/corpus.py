@@ -174,6 +174,13 @@ def cases(assignment: str, paths: dict[str, str]) -> list[Case]:
             "full",
             "stopped the Python kernel",
         ),
+        Case(
+            "kills_its_parent",
+            with_cell("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"),
+            "graded",
+            "full",
+            "stopped the Python kernel",
+        ),
         Case("process_bomb", with_cell(process_bomb), "graded", "full"),
         Case("forks", with_cell(fork_and_exit), "graded", "full"),
         Case("big_file", with_cell(big_file), "graded", "full"),

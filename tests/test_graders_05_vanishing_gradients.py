@@ -5,102 +5,96 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
-from cells import passes
+from graders_common import Cases, GradedFunctionTests
 
 AID = "05_vanishing_gradients"
+CASES: dict[str, Cases] = {}  # each section below adds its function's wrong and correct implementations
+
+
+class TestGradedFunctions(GradedFunctionTests):
+    assignment = AID
+    cases = CASES
 
 
 # ---------------------------------------------------------------------------------------------------------
 # the four initialisation formulas
 
-WRONG_HE_UNIFORM = {
-    "normal-std-sqrt(2/n)": lambda n: math.sqrt(2 / n),
-    "tutorial-2/sqrt(n)": lambda n: 2 / math.sqrt(n),
-    "old-heuristic-1/sqrt(n)": lambda n: 1 / math.sqrt(n),
-    "lecun-sqrt(3/n)": lambda n: math.sqrt(3 / n),
-    "sqrt(6)/n": lambda n: math.sqrt(6) / n,
-    "6/n-no-sqrt": lambda n: 6 / n,
-    "integer-division": lambda n: math.sqrt(6 // n),
-    "rounded": lambda n: round(math.sqrt(6 / n), 3),
-    "returns-array": lambda n: np.array([math.sqrt(6 / n)]),
-}
-RIGHT_HE_UNIFORM = {
-    "math": lambda n: math.sqrt(6 / n),
-    "numpy": lambda n: np.sqrt(6.0 / n),
-    "via-variance": lambda n: np.sqrt(3 * (2 / n)),
-    "power": lambda n: (6 / n) ** 0.5,
-    "float32": lambda n: np.float32(np.sqrt(6 / n)),
-}
 
-WRONG_HE_NORMAL = {
-    "uniform-limit-sqrt(6/n)": lambda n: math.sqrt(6 / n),
-    "tutorial-2/sqrt(n)": lambda n: 2 / math.sqrt(n),
-    "keras-stddev-argument": lambda n: math.sqrt(2 / n) / 0.87962566103423978,
-    "variance-not-std": lambda n: 2 / n,
-    "lecun-sqrt(1/n)": lambda n: math.sqrt(1 / n),
-    "sqrt(2)/n": lambda n: math.sqrt(2) / n,
-}
-RIGHT_HE_NORMAL = {
-    "math": lambda n: math.sqrt(2 / n),
-    "numpy": lambda n: np.sqrt(2.0 / n),
-    "sqrt2-over-sqrtn": lambda n: math.sqrt(2) / math.sqrt(n),
-}
-
-WRONG_GLOROT_UNIFORM = {
-    "fan-in-only": lambda i, o: math.sqrt(6 / (2 * i)),
-    "fan-in-only-sqrt(6/n)": lambda i, o: math.sqrt(6 / i),
-    "fan-out-only": lambda i, o: math.sqrt(3 / o),
-    "normal-std": lambda i, o: math.sqrt(2 / (i + o)),
-    "old-heuristic": lambda i, o: 1 / math.sqrt(i),
-    "product": lambda i, o: math.sqrt(6 / (i * o)),
-    "sqrt6-over-sum": lambda i, o: math.sqrt(6) / (i + o),
-    "mean-fan-constant-6": lambda i, o: math.sqrt(6 / ((i + o) / 2)),
-}
-RIGHT_GLOROT_UNIFORM = {
-    "math": lambda i, o: math.sqrt(6 / (i + o)),
-    "numpy": lambda i, o: np.sqrt(6.0 / (i + o)),
-    "via-fan-avg": lambda i, o: math.sqrt(3 / ((i + o) / 2)),
-    "via-variance": lambda i, o: math.sqrt(3 * 2 / (i + o)),
-}
-
-WRONG_GLOROT_NORMAL = {
-    "fan-in-only": lambda i, o: math.sqrt(1 / i),
-    "fan-in-only-constant-2": lambda i, o: math.sqrt(2 / i),
-    "fan-out-only": lambda i, o: math.sqrt(1 / o),
-    "uniform-limit": lambda i, o: math.sqrt(6 / (i + o)),
-    "variance-not-std": lambda i, o: 2 / (i + o),
-    "keras-stddev-argument": lambda i, o: math.sqrt(2 / (i + o)) / 0.87962566103423978,
-    "constant-1": lambda i, o: math.sqrt(1 / (i + o)),
-}
-RIGHT_GLOROT_NORMAL = {
-    "math": lambda i, o: math.sqrt(2 / (i + o)),
-    "numpy": lambda i, o: np.sqrt(2.0 / (i + o)),
-    "via-fan-avg": lambda i, o: math.sqrt(1 / ((i + o) / 2)),
-}
-
-FORMULAS = {
-    "he_uniform_limit": (WRONG_HE_UNIFORM, RIGHT_HE_UNIFORM),
-    "he_normal_std": (WRONG_HE_NORMAL, RIGHT_HE_NORMAL),
-    "glorot_uniform_limit": (WRONG_GLOROT_UNIFORM, RIGHT_GLOROT_UNIFORM),
-    "glorot_normal_std": (WRONG_GLOROT_NORMAL, RIGHT_GLOROT_NORMAL),
-}
-
-
-@pytest.mark.parametrize(
-    ("fname", "wrong"),
-    [pytest.param(f, w, id=f"{f}-{k}") for f, (ws, _) in FORMULAS.items() for k, w in ws.items()],
+CASES["he_uniform_limit"] = Cases(
+    wrong={
+        "normal-std-sqrt(2/n)": lambda n: math.sqrt(2 / n),
+        "tutorial-2/sqrt(n)": lambda n: 2 / math.sqrt(n),
+        "old-heuristic-1/sqrt(n)": lambda n: 1 / math.sqrt(n),
+        "lecun-sqrt(3/n)": lambda n: math.sqrt(3 / n),
+        "sqrt(6)/n": lambda n: math.sqrt(6) / n,
+        "6/n-no-sqrt": lambda n: 6 / n,
+        "integer-division": lambda n: math.sqrt(6 // n),
+        "rounded": lambda n: round(math.sqrt(6 / n), 3),
+        "returns-array": lambda n: np.array([math.sqrt(6 / n)]),
+    },
+    right={
+        "math": lambda n: math.sqrt(6 / n),
+        "numpy": lambda n: np.sqrt(6.0 / n),
+        "via-variance": lambda n: np.sqrt(3 * (2 / n)),
+        "power": lambda n: (6 / n) ** 0.5,
+        "float32": lambda n: np.float32(np.sqrt(6 / n)),
+    },
 )
-def test_wrong_formula_fails(fname, wrong) -> None:
-    assert not passes(AID, f"test_{fname}", **{fname: wrong})
 
 
-@pytest.mark.parametrize(
-    ("fname", "right"),
-    [pytest.param(f, r, id=f"{f}-{k}") for f, (_, rs) in FORMULAS.items() for k, r in rs.items()],
+CASES["he_normal_std"] = Cases(
+    wrong={
+        "uniform-limit-sqrt(6/n)": lambda n: math.sqrt(6 / n),
+        "tutorial-2/sqrt(n)": lambda n: 2 / math.sqrt(n),
+        "keras-stddev-argument": lambda n: math.sqrt(2 / n) / 0.87962566103423978,
+        "variance-not-std": lambda n: 2 / n,
+        "lecun-sqrt(1/n)": lambda n: math.sqrt(1 / n),
+        "sqrt(2)/n": lambda n: math.sqrt(2) / n,
+    },
+    right={
+        "math": lambda n: math.sqrt(2 / n),
+        "numpy": lambda n: np.sqrt(2.0 / n),
+        "sqrt2-over-sqrtn": lambda n: math.sqrt(2) / math.sqrt(n),
+    },
 )
-def test_correct_formula_passes(fname, right) -> None:
-    assert passes(AID, f"test_{fname}", **{fname: right})
+
+
+CASES["glorot_uniform_limit"] = Cases(
+    wrong={
+        "fan-in-only": lambda i, o: math.sqrt(6 / (2 * i)),
+        "fan-in-only-sqrt(6/n)": lambda i, o: math.sqrt(6 / i),
+        "fan-out-only": lambda i, o: math.sqrt(3 / o),
+        "normal-std": lambda i, o: math.sqrt(2 / (i + o)),
+        "old-heuristic": lambda i, o: 1 / math.sqrt(i),
+        "product": lambda i, o: math.sqrt(6 / (i * o)),
+        "sqrt6-over-sum": lambda i, o: math.sqrt(6) / (i + o),
+        "mean-fan-constant-6": lambda i, o: math.sqrt(6 / ((i + o) / 2)),
+    },
+    right={
+        "math": lambda i, o: math.sqrt(6 / (i + o)),
+        "numpy": lambda i, o: np.sqrt(6.0 / (i + o)),
+        "via-fan-avg": lambda i, o: math.sqrt(3 / ((i + o) / 2)),
+        "via-variance": lambda i, o: math.sqrt(3 * 2 / (i + o)),
+    },
+)
+
+
+CASES["glorot_normal_std"] = Cases(
+    wrong={
+        "fan-in-only": lambda i, o: math.sqrt(1 / i),
+        "fan-in-only-constant-2": lambda i, o: math.sqrt(2 / i),
+        "fan-out-only": lambda i, o: math.sqrt(1 / o),
+        "uniform-limit": lambda i, o: math.sqrt(6 / (i + o)),
+        "variance-not-std": lambda i, o: 2 / (i + o),
+        "keras-stddev-argument": lambda i, o: math.sqrt(2 / (i + o)) / 0.87962566103423978,
+        "constant-1": lambda i, o: math.sqrt(1 / (i + o)),
+    },
+    right={
+        "math": lambda i, o: math.sqrt(2 / (i + o)),
+        "numpy": lambda i, o: np.sqrt(2.0 / (i + o)),
+        "via-fan-avg": lambda i, o: math.sqrt(1 / ((i + o) / 2)),
+    },
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -246,37 +240,29 @@ def _stds_modifies_x(x, weights, activation):
     return np.array(out)
 
 
-WRONG_STDS = {
-    "pre-activation-std": _stds_pre_activation,
-    "per-unit-std-averaged": _stds_per_unit_mean,
-    "per-sample-std-averaged": _stds_per_sample_mean,
-    "per-unit-std-arrays": _stds_per_unit_arrays,
-    "includes-input-layer": _stds_with_input,
-    "measures-layer-input": _stds_input_instead_of_last,
-    "activation-not-propagated": _stds_no_activation_propagated,
-    "activation-never-applied": _stds_activation_never_applied,
-    "ddof-1": _stds_ddof1,
-    "variance": _stds_variance,
-    "root-mean-square": _stds_rms,
-    "only-last-layer": _stds_only_last_layer,
-    "first-sample-only": _stds_first_sample_only,
-    "modifies-x": _stds_modifies_x,
-}
-RIGHT_STDS = {
-    "loop-array": _stds_right_loop,
-    "list-of-floats": _stds_right_list,
-    "ravel-dot": _stds_right_ravel,
-}
-
-
-@pytest.mark.parametrize("wrong", list(WRONG_STDS.values()), ids=list(WRONG_STDS))
-def test_wrong_activation_stds_fails(wrong) -> None:
-    assert not passes(AID, "test_activation_stds", activation_stds=wrong)
-
-
-@pytest.mark.parametrize("right", list(RIGHT_STDS.values()), ids=list(RIGHT_STDS))
-def test_correct_activation_stds_passes(right) -> None:
-    assert passes(AID, "test_activation_stds", activation_stds=right)
+CASES["activation_stds"] = Cases(
+    wrong={
+        "pre-activation-std": _stds_pre_activation,
+        "per-unit-std-averaged": _stds_per_unit_mean,
+        "per-sample-std-averaged": _stds_per_sample_mean,
+        "per-unit-std-arrays": _stds_per_unit_arrays,
+        "includes-input-layer": _stds_with_input,
+        "measures-layer-input": _stds_input_instead_of_last,
+        "activation-not-propagated": _stds_no_activation_propagated,
+        "activation-never-applied": _stds_activation_never_applied,
+        "ddof-1": _stds_ddof1,
+        "variance": _stds_variance,
+        "root-mean-square": _stds_rms,
+        "only-last-layer": _stds_only_last_layer,
+        "first-sample-only": _stds_first_sample_only,
+        "modifies-x": _stds_modifies_x,
+    },
+    right={
+        "loop-array": _stds_right_loop,
+        "list-of-floats": _stds_right_list,
+        "ravel-dot": _stds_right_ravel,
+    },
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -394,43 +380,23 @@ def _norms_last_layer_only_list(model, x, y):
     return _norms_right_keras_loss(model, x, y)[-1:]
 
 
-WRONG_NORMS = {
-    "includes-bias-gradients": _norms_with_biases,
-    "norms-of-weights": _norms_of_weights,
-    "sum-loss": _norms_sum_loss,
-    "last-layer-first": _norms_reversed,
-    "broadcast-(m,m)": _norms_broadcast_bug,
-    "mse-loss": _norms_mse,
-    "one-sample": _norms_first_sample,
-    "l1-norm": _norms_l1,
-    "mean-abs": _norms_mean_abs,
-    "applies-an-update": _norms_applies_a_step,
-    "output-layer-only": _norms_last_layer_only_list,
-}
-RIGHT_NORMS = {
-    "BinaryCrossentropy-object": _norms_right_keras_loss,
-    "manual-formula-same-shapes": _norms_right_manual_formula,
-    "trainable-weights-numpy-floats": _norms_right_trainable_weights,
-}
-
-
-@pytest.mark.parametrize("wrong", list(WRONG_NORMS.values()), ids=list(WRONG_NORMS))
-def test_wrong_gradient_norms_fails(wrong) -> None:
-    assert not passes(AID, "test_gradient_norms", gradient_norms=wrong)
-
-
-@pytest.mark.parametrize("right", list(RIGHT_NORMS.values()), ids=list(RIGHT_NORMS))
-def test_correct_gradient_norms_passes(right) -> None:
-    assert passes(AID, "test_gradient_norms", gradient_norms=right)
-
-
-def test_solution_passes_every_test_cell() -> None:
-    for grade_id in [
-        "test_he_uniform_limit",
-        "test_he_normal_std",
-        "test_glorot_uniform_limit",
-        "test_glorot_normal_std",
-        "test_activation_stds",
-        "test_gradient_norms",
-    ]:
-        assert passes(AID, grade_id), grade_id
+CASES["gradient_norms"] = Cases(
+    wrong={
+        "includes-bias-gradients": _norms_with_biases,
+        "norms-of-weights": _norms_of_weights,
+        "sum-loss": _norms_sum_loss,
+        "last-layer-first": _norms_reversed,
+        "broadcast-(m,m)": _norms_broadcast_bug,
+        "mse-loss": _norms_mse,
+        "one-sample": _norms_first_sample,
+        "l1-norm": _norms_l1,
+        "mean-abs": _norms_mean_abs,
+        "applies-an-update": _norms_applies_a_step,
+        "output-layer-only": _norms_last_layer_only_list,
+    },
+    right={
+        "BinaryCrossentropy-object": _norms_right_keras_loss,
+        "manual-formula-same-shapes": _norms_right_manual_formula,
+        "trainable-weights-numpy-floats": _norms_right_trainable_weights,
+    },
+)

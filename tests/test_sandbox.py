@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
+import kernels
 import pytest
 
 from autograder import course, sandbox
@@ -32,58 +31,23 @@ def test_limits_reach_the_kernel_command(tmp_path: Path) -> None:
 def test_a_live_sandboxed_kernel_is_confined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not sandbox.bwrap_available():
         pytest.fail("bubblewrap is not available: `make setup` installs it as root")
-    from jupyter_client import KernelManager
+    limits = sandbox.Limits(memory_bytes=3 << 30)
+    with kernels.kernel(tmp_path, "a1", limits, monkeypatch) as (_, client):
+        assert kernels.run(client, kernels.CONFINEMENT_PROBE) == kernels.confined_answers(limits)
 
-    sandbox.prepare_kernel(tmp_path, tmp_path / "area", "a1", sandbox.Limits(memory_bytes=3 << 30))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    runtime = tmp_path / "area" / "runtime"
-    km = KernelManager(
-        kernel_name=sandbox.KERNEL_NAME,
-        transport="ipc",
-        ip=str(runtime / "k"),
-        connection_file=str(runtime / "k.json"),
-    )
-    km.start_kernel(env=course.nbgrader_env())
-    outputs: list[str] = []
-    try:
-        client = km.client()
-        client.start_channels()
-        client.wait_for_ready(timeout=60)
-        code = f"""
-import os, socket, resource
-print('uid', os.getuid())
-print('solutions', os.path.exists({str(course.SOLUTIONS)!r}))
-print('repo_file', os.path.exists({str(course.REPO / "README.md")!r}))
-try:
-    open({str(Path(sys.prefix) / "pwned")!r}, 'w')
-    print('wrote_venv True')
-except OSError:
-    print('wrote_venv False')
-try:
-    socket.create_connection(('127.0.0.1', 22), timeout=1)
-    print('net True')
-except OSError:
-    print('net False')
-print('as', resource.getrlimit(resource.RLIMIT_AS)[0])
-import rectified.data
-print('helper', len(rectified.data.load_xor()[0]))
-"""
 
-        def hook(msg):
-            if msg["msg_type"] == "stream":
-                outputs.append(msg["content"]["text"])
+def test_tensorflow_is_preloaded_only_for_assignments_that_use_it() -> None:
+    assert {"tensorflow", "keras"} <= set(sandbox.preloads(["01_activations", "05_vanishing_gradients"]))
+    assert "tensorflow" not in sandbox.preloads(["01_activations", "04_xor_bug"])
+    assert "numpy" in sandbox.preloads(["01_activations"])
 
-        client.execute_interactive(code, timeout=60, output_hook=hook)
-        client.stop_channels()
-    finally:
-        km.shutdown_kernel(now=True)
-    seen = dict(line.split() for line in "".join(outputs).splitlines())
-    assert seen == {
-        "uid": str(sandbox.FIRST_UID if os.geteuid() == 0 else os.getuid()),
-        "solutions": "False",
-        "repo_file": "False",
-        "wrote_venv": "False",
-        "net": "False",
-        "as": str(3 << 30),
-        "helper": "4",
-    }
+
+def test_a_fresh_area_keeps_nothing_from_the_last_student(tmp_path: Path) -> None:
+    area = tmp_path / "area"
+    sandbox.fresh_area(area)
+    (area / "01_activations" / "notes.txt").parent.mkdir()
+    (area / "01_activations" / "notes.txt").write_text("answers")
+    (area / "runtime" / "planted").write_text("for the next student")
+    sandbox.fresh_area(area)
+    assert [p.relative_to(area) for p in area.rglob("*")] == [Path("runtime")]
+    assert (area / "runtime").stat().st_mode & 0o7777 == 0o1777

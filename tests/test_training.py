@@ -207,3 +207,200 @@ def test_activity_l1_gradient_matches_finite_differences() -> None:
     result = training.train(params, x_train, y_train, activity_l1=l1, batches=[np.arange(16)], momentum=0.0)
     analytic = (params.kernels[0][0] - result.params.kernels[0][0]) / 0.01
     np.testing.assert_allclose(analytic, numeric, rtol=1e-3, atol=1e-4)
+
+
+def test_init_params_sets_every_hidden_bias_and_leaves_the_output_bias_at_zero() -> None:
+    params = training.init_params(3, (4, 4), bias_init=-0.25, seed=1)
+    for bias in params.biases[:-1]:
+        np.testing.assert_array_equal(bias, np.full((3, 4), -0.25, np.float32))
+    np.testing.assert_array_equal(params.biases[-1], np.zeros((3, 1), np.float32))
+
+
+def test_params_concatenate_puts_the_networks_side_by_side_in_order() -> None:
+    a = training.init_params(2, (4, 3), seed=1)
+    b = training.init_params(3, (4, 3), "glorot_uniform", bias_init=0.5, seed=2)
+    both = training.Params.concatenate([a, b])
+    assert both.n_models == 5 and both.widths == a.widths
+    for i, (part, j) in enumerate([(a, 0), (a, 1), (b, 0), (b, 1), (b, 2)]):
+        for ours, theirs in zip(both.model(i), part.model(j), strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+
+
+# Four settings that differ in every per-network option: activation, learning rate, L1, inputs, initial bias.
+SETTINGS = [
+    dict(activation="relu", lr=0.05, l1=0.0, raw=False, bias=0.0),
+    dict(activation=("leaky_relu", 0.1), lr=0.02, l1=0.01, raw=True, bias=0.0),
+    dict(activation=("elu", 0.5), lr=0.1, l1=0.0, raw=False, bias=-0.1),
+    dict(activation="relu", lr=0.01, l1=0.02, raw=False, bias=0.2),
+]
+STREAMS = [0, 1, 0, 1]
+
+
+def _settings_inputs(x):
+    """Each setting's inputs: the scaled points, or the same points in other units (raw=True)."""
+    return np.stack([3 * x + 2 if s["raw"] else x for s in SETTINGS])
+
+
+def _train_settings(epochs, hidden_epochs=(), **options):
+    """One call of train with every setting of SETTINGS as its own network."""
+    x_train, y_train, _, _ = training.circles_split()
+    params = training.Params.concatenate(
+        [training.init_params(1, (4, 4), bias_init=s["bias"], seed=i) for i, s in enumerate(SETTINGS)]
+    )
+    x = _settings_inputs(x_train)
+    result = training.train(
+        params,
+        x,
+        y_train,
+        activation=[s["activation"] for s in SETTINGS],
+        learning_rate=[s["lr"] for s in SETTINGS],
+        activity_l1=[s["l1"] for s in SETTINGS],
+        epochs=epochs,
+        seed=7,
+        streams=STREAMS,
+        hidden_x=x,
+        hidden_epochs=hidden_epochs,
+        **options,
+    )
+    return params, x, y_train, result
+
+
+def _reference_sgd(weights, x, y, batches, setting, momentum=0.9):
+    """A slow float64 loop: one network, Keras' SGD with momentum on the given batches in order."""
+    name, param = (
+        (setting["activation"], None) if isinstance(setting["activation"], str) else setting["activation"]
+    )
+    weights = [w.astype(np.float64) for w in weights]
+    velocity = [np.zeros_like(w) for w in weights]
+    for idx in batches:
+        h, inputs, slopes = x[idx].astype(np.float64), [], []
+        for k in range(0, len(weights) - 2, 2):
+            inputs.append(h)
+            z = h @ weights[k] + weights[k + 1]
+            if name == "relu":
+                h, slope = np.maximum(z, 0), (z > 0).astype(float)
+            elif name == "leaky_relu":
+                h, slope = np.where(z > 0, z, param * z), np.where(z > 0, 1.0, param)
+            else:  # elu
+                h = np.where(z > 0, z, param * np.expm1(np.minimum(z, 0)))
+                slope = np.where(z < 0, param * np.exp(np.minimum(z, 0)), 1.0)
+            slopes.append(slope)
+        inputs.append(h)
+        z = (h @ weights[-2] + weights[-1])[:, 0]
+        delta = ((1 / (1 + np.exp(-z))) - y[idx])[:, None] / len(idx)
+        grads = [None] * len(weights)
+        for layer in range(len(weights) // 2 - 1, -1, -1):
+            grads[2 * layer] = inputs[layer].T @ delta
+            grads[2 * layer + 1] = delta.sum(axis=0)
+            if layer:
+                delta = delta @ weights[2 * layer].T
+                delta += setting["l1"] * np.sign(inputs[layer]) / len(idx)
+                delta *= slopes[layer - 1]
+        for w, v, g in zip(weights, velocity, grads, strict=True):
+            v *= momentum
+            v -= setting["lr"] * g
+            w += v
+    return weights
+
+
+def test_per_network_settings_match_a_slow_reference_loop() -> None:
+    """Each network of one batched call follows its own activation, learning rate, L1 penalty, inputs and
+    shuffling stream: two epochs equal a plain float64 loop over that network alone."""
+    params, x, y, result = _train_settings(epochs=2)
+    for i, setting in enumerate(SETTINGS):
+        rng = np.random.default_rng([7, STREAMS[i]])
+        batches = [
+            order[s : s + 32] for order in (rng.permutation(500) for _ in range(2)) for s in range(0, 500, 32)
+        ]
+        want = _reference_sgd(params.model(i), x[i], y, batches, setting)
+        for ours, theirs in zip(result.params.model(i), want, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=2e-5)
+
+
+def test_networks_on_one_stream_see_the_same_batches() -> None:
+    """With the same stream, two copies of a network train identically; on another stream they do not."""
+    x_train, y_train, _, _ = training.circles_split()
+    params = training.Params.concatenate([training.init_params(1, (4, 4), seed=0)] * 3)
+    result = training.train(params, x_train, y_train, epochs=2, streams=[5, 5, 6], record_curves=False)
+    for a, b, c in zip(*(result.params.model(i) for i in range(3)), strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert np.abs(a - c).max() > 1e-4
+
+
+def _network(params, i):
+    """Network i of params on its own."""
+    return training.Params([k[i : i + 1] for k in params.kernels], [b[i : i + 1] for b in params.biases])
+
+
+def test_a_batched_call_equals_one_call_per_setting() -> None:
+    """Per-network settings in one call give the weights, curves and hidden activations of separate calls."""
+    _, _, x_test, y_test = training.circles_split()
+    tests = _settings_inputs(x_test)
+    params, x, y, result = _train_settings(epochs=3, x_test=tests, y_test=y_test, hidden_epochs=[0, 2])
+    for i, s in enumerate(SETTINGS):
+        alone = training.train(
+            _network(params, i),
+            x[i],
+            y,
+            tests[i],
+            y_test,
+            activation=s["activation"],
+            learning_rate=s["lr"],
+            activity_l1=s["l1"],
+            epochs=3,
+            seed=7,
+            streams=[STREAMS[i]],
+            hidden_x=x[i],
+            hidden_epochs=[0, 2],
+        )
+        for ours, theirs in zip(result.params.model(i), alone.params.model(0), strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(result.test_loss[i], alone.test_loss[0], rtol=1e-5)
+        np.testing.assert_allclose(result.train_accuracy[i], alone.train_accuracy[0])
+        for epoch in (0, 2):
+            for ours, theirs in zip(result.hidden[epoch], alone.hidden[epoch], strict=True):
+                np.testing.assert_allclose(ours[i], theirs[0], rtol=1e-5, atol=1e-6)
+    probabilities = training.forward(result.params, tests, [s["activation"] for s in SETTINGS])
+    _, accuracy = training.evaluate(result.params, tests, y_test, [s["activation"] for s in SETTINGS])
+    np.testing.assert_allclose(accuracy, result.test_accuracy[:, -1])
+    for i, s in enumerate(SETTINGS):
+        alone = training.forward(_network(result.params, i), tests[i], s["activation"])
+        np.testing.assert_allclose(probabilities[i], alone[0], rtol=1e-5)
+
+
+def test_skipping_the_curves_changes_nothing_else() -> None:
+    x_train, y_train, _, _ = training.circles_split()
+    params = training.init_params(2, (4, 4), seed=3)
+    with_curves = training.train(params, x_train, y_train, epochs=2, activity_l1=[0.0, 0.01])
+    without = training.train(params, x_train, y_train, epochs=2, activity_l1=[0.0, 0.01], record_curves=False)
+    assert with_curves.test_accuracy.shape == (2, 2) and without.test_accuracy.shape == (2, 0)
+    for a, b in zip(with_curves.params.model(1), without.params.model(1), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_l1_penalty_shrinks_the_hidden_activations() -> None:
+    """Two copies of one network, one with a strong L1 penalty: after training its activations are smaller."""
+    x_train, y_train, _, _ = training.circles_split()
+    params = training.Params.concatenate([training.init_params(1, (8, 8), bias_init=0.1, seed=4)] * 2)
+    result = training.train(
+        params,
+        x_train,
+        y_train,
+        epochs=5,
+        activity_l1=[0.0, 0.05],
+        streams=[0, 0],
+        hidden_x=x_train,
+        hidden_epochs=[5],
+    )
+    total = [sum(np.abs(h[i]).sum() for h in result.hidden[5]) for i in range(2)]
+    assert total[1] < 0.5 * total[0], total
+
+
+def test_a_list_of_activations_must_name_one_per_network() -> None:
+    params = training.init_params(3, (4,))
+    with pytest.raises(ValueError, match="2 activations for 3 networks"):
+        training.forward(params, np.zeros((5, 2)), ["relu", "elu"])
+    assert training._runs(["relu", "relu", "elu"], 3) == [
+        (slice(0, 2), "relu", 0.0),
+        (slice(2, 3), "elu", 1.0),
+    ]

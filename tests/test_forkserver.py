@@ -1,0 +1,103 @@
+"""Kernels forked by one student's kernel server: as confined as fresh ones, and nothing carries over."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import kernels
+import pytest
+
+from autograder import sandbox
+
+LIMITS = sandbox.Limits(memory_bytes=3 << 30)
+PRELOADS = ["random", "numpy.random", "ipykernel.kernelapp"]  # TensorFlow imports both generators
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[sandbox.KernelServer]:
+    """A kernel server for one student; the preloads seed their random generators before any fork."""
+    if not sandbox.bwrap_available():
+        pytest.fail("bubblewrap is not available: `make setup` installs it as root")
+    sandbox.fresh_area(tmp_path / "area")
+    started = sandbox.KernelServer(tmp_path / "area", LIMITS, PRELOADS)
+    yield started
+    started.stop()
+
+
+def test_a_forked_kernel_is_confined_like_a_fresh_one(tmp_path, monkeypatch, server) -> None:
+    with kernels.kernel(tmp_path, "a1", LIMITS, monkeypatch, server) as (_, client):
+        assert kernels.run(client, kernels.CONFINEMENT_PROBE) == kernels.confined_answers(LIMITS)
+
+
+def test_a_forked_kernel_has_the_graders_environment_its_folder_and_the_preloads(
+    tmp_path, monkeypatch, server
+) -> None:
+    probe = """
+import os, sys
+print('nbgrader', os.environ.get('NBGRADER_EXECUTION'))
+print('threads', os.environ.get('OMP_NUM_THREADS'))
+print('cwd', os.getcwd())
+print('home', os.environ['HOME'])
+print('preloaded', 'numpy' in sys.modules)
+"""
+    extra = {"NBGRADER_EXECUTION": "autograde"}
+    with kernels.kernel(tmp_path, "a1", LIMITS, monkeypatch, server, extra) as (_, client):
+        seen = kernels.run(client, probe)
+    scratch = str(tmp_path / "area" / "a1")
+    assert seen == {
+        "nbgrader": "autograde",
+        "threads": "1",
+        "cwd": scratch,
+        "home": scratch,
+        "preloaded": "True",
+    }
+
+
+def test_kernels_of_one_server_do_not_share_random_state(tmp_path, monkeypatch, server) -> None:
+    probe = "import random, numpy\nprint('python', random.random())\nprint('numpy', numpy.random.rand())"
+    draws = []
+    for name in ("a1", "a2"):
+        with kernels.kernel(tmp_path, name, LIMITS, monkeypatch, server) as (_, client):
+            draws.append(kernels.run(client, probe))
+    assert draws[0]["python"] != draws[1]["python"] and draws[0]["numpy"] != draws[1]["numpy"]
+
+
+def test_nothing_a_notebook_leaves_running_reaches_the_next(tmp_path, monkeypatch, server) -> None:
+    leave_behind = """
+import os, subprocess
+child = subprocess.Popen(['sleep', '600'], start_new_session=True)
+print('pids', os.getpid(), child.pid)
+"""
+    with kernels.kernel(tmp_path, "a1", LIMITS, monkeypatch, server) as (_, client):
+        pids = kernels.run(client, leave_behind)["pids"].split()
+    look = f"import os\nprint('alive', [os.path.exists(f'/proc/{{p}}') for p in {pids}])"
+    with kernels.kernel(tmp_path, "a2", LIMITS, monkeypatch, server) as (_, client):
+        assert kernels.run(client, look) == {"alive": "[False, False]"}
+
+
+def test_a_kernel_that_exits_is_seen_dead_and_the_next_one_starts(tmp_path, monkeypatch, server) -> None:
+    with kernels.kernel(tmp_path, "a1", LIMITS, monkeypatch, server) as (km, client):
+        client.execute("import os; os._exit(3)")
+        assert kernels.dies(km)
+    with kernels.kernel(tmp_path, "a2", LIMITS, monkeypatch, server) as (_, client):
+        assert kernels.run(client, "print('answer', 6 * 7)") == {"answer": "42"}
+
+
+def test_without_its_server_a_notebook_gets_a_fresh_confined_kernel(tmp_path, monkeypatch, server) -> None:
+    server.stop()  # as if a student's code had killed it
+    probe = "import sys\nprint('preloaded', 'numpy' in sys.modules)\n" + kernels.CONFINEMENT_PROBE
+    with kernels.kernel(tmp_path, "a1", LIMITS, monkeypatch, server) as (_, client):
+        seen = kernels.run(client, probe)
+    assert seen == kernels.confined_answers(LIMITS) | {"preloaded": "False"}
+
+
+def test_a_notebook_that_kills_its_server_costs_only_itself(tmp_path, monkeypatch, server) -> None:
+    with kernels.kernel(tmp_path, "a1", LIMITS, monkeypatch, server) as (km, client):
+        client.execute("import os, signal; os.kill(os.getppid(), signal.SIGKILL)")
+        assert kernels.dies(km)
+    start = time.monotonic()
+    with kernels.kernel(tmp_path, "a2", LIMITS, monkeypatch, server) as (_, client):
+        assert kernels.run(client, "print('answer', 6 * 7)") == {"answer": "42"}
+    assert time.monotonic() - start < 30  # the fallback starts at once, not after the wait for a server
