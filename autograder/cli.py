@@ -11,6 +11,13 @@ from pathlib import Path
 from autograder import lms, report, runner, sandbox
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
@@ -26,14 +33,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     grade.add_argument(
         "--out", type=Path, required=True, help="folder for grades.csv, summary.csv and feedback/"
     )
-    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="students graded at once")
+    grade.add_argument("--jobs", type=positive, default=os.cpu_count() or 1, help="students graded at once")
     defaults = sandbox.Limits()
-    grade.add_argument("--cell-timeout", type=int, default=defaults.cell_seconds, help="seconds per cell")
     grade.add_argument(
-        "--notebook-timeout", type=int, default=defaults.notebook_seconds, help="seconds per notebook"
+        "--cell-timeout", type=positive, default=defaults.cell_seconds, help="seconds per cell"
     )
     grade.add_argument(
-        "--memory-mb", type=int, default=defaults.memory_bytes >> 20, help="address space per notebook kernel"
+        "--notebook-timeout", type=positive, default=defaults.notebook_seconds, help="seconds per notebook"
+    )
+    grade.add_argument(
+        "--memory-mb",
+        type=positive,
+        default=defaults.memory_bytes >> 20,
+        help="address space per notebook kernel",
     )
     return parser.parse_args(argv)
 

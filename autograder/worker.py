@@ -201,11 +201,12 @@ def grade_student(request: dict, work: Path, area: Path, limits: sandbox.Limits)
     """Grade every assignment of one student's course copy, then write all their feedback at once."""
     course_root, student_id = Path(request["root"]), request["student"]
     os.environ["JUPYTER_PATH"] = str(course_root / "jupyter")
-    api = _api(course_root, area / "runtime", limits)
     sandbox.fresh_area(area)
-    # Each notebook's kernel is forked from one server per student, which imports the libraries once.
+    # Each notebook's kernel is forked from one server per student, which imports the libraries once
+    # (started first, so that its imports overlap nbgrader's set-up).
     server = sandbox.KernelServer(area, limits, sandbox.preloads([a for a, _ in request["jobs"]]))
     try:
+        api = _api(course_root, area / "runtime", limits)
         for assignment, fingerprint in request["jobs"]:
             sandbox.prepare_kernel(course_root, area, assignment, limits, server)
             try:

@@ -101,3 +101,17 @@ def test_a_notebook_that_kills_its_server_costs_only_itself(tmp_path, monkeypatc
     with kernels.kernel(tmp_path, "a2", LIMITS, monkeypatch, server) as (_, client):
         assert kernels.run(client, "print('answer', 6 * 7)") == {"answer": "42"}
     assert time.monotonic() - start < 30  # the fallback starts at once, not after the wait for a server
+
+
+def test_without_bubblewrap_the_server_still_forks_limited_kernels(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(sandbox, "bwrap_available", lambda: False)
+    sandbox.fresh_area(tmp_path / "area")
+    server = sandbox.KernelServer(tmp_path / "area", LIMITS, PRELOADS)
+    probe = "import resource, sys\nprint('preloaded', 'numpy.random' in sys.modules)\n"
+    probe += "print('as', resource.getrlimit(resource.RLIMIT_AS)[0])"
+    try:
+        with kernels.kernel(tmp_path, "a1", LIMITS, monkeypatch, server) as (_, client):
+            seen = kernels.run(client, probe)
+    finally:
+        server.stop()
+    assert seen == {"preloaded": "True", "as": str(LIMITS.memory_bytes)}

@@ -1,4 +1,4 @@
-"""06_dying_relu: each test cell rejects plausible wrong answers and accepts other correct styles."""
+"""Graders' tests for 06_dying_relu: wrong implementations fail their test cell, correct styles pass."""
 
 from __future__ import annotations
 
@@ -6,34 +6,19 @@ import math
 from fractions import Fraction
 
 import numpy as np
-import pytest
-from cells import passes
+from cells import solution_namespace
+from graders_common import Cases, GradedFunctionTests
 
 AID = "06_dying_relu"
+CASES: dict[str, Cases] = {}  # each section below adds its function's wrong and correct implementations
+
+
+class TestGradedFunctions(GradedFunctionTests):
+    assignment = AID
+    cases = CASES
 
 
 # ---------------------------------------------------------------------------------------------- dead_unit_mask
-
-WRONG_MASKS = {
-    "per-sample (axis=1)": lambda h: np.all(h == 0, axis=1),
-    "per-element": lambda h: h == 0,
-    "any zero in the column": lambda h: np.any(h == 0, axis=0),
-    "first example only": lambda h: h[0] == 0,
-    "last example only": lambda h: h[-1] == 0,
-    "strict h < 0": lambda h: np.all(h < 0, axis=0),
-    "np.isclose tolerance": lambda h: np.all(np.isclose(h, 0), axis=0),
-    "h <= 1e-6 tolerance": lambda h: np.all(h <= 1e-6, axis=0),
-    "mean below a threshold": lambda h: h.mean(axis=0) < 1e-9,
-    "majority of zeros": lambda h: np.mean(h == 0, axis=0) > 0.5,
-    "indices instead of a mask": lambda h: np.flatnonzero(np.all(h == 0, axis=0)),
-    "list of bools": lambda h: [bool(v) for v in np.all(h == 0, axis=0)],
-    "int 0/1 mask": lambda h: np.all(h == 0, axis=0).astype(int),
-    "count of dead units": lambda h: int(np.all(h == 0, axis=0).sum()),
-    "alive mask (negated)": lambda h: np.any(h != 0, axis=0),
-    "signbit treats -0.0 as nonzero": lambda h: np.all((h == 0) & ~np.signbit(h), axis=0),
-}
-
-
 def _mask_that_modifies(h):
     h[h == 0] = 0.0
     h += 0.0
@@ -41,147 +26,42 @@ def _mask_that_modifies(h):
     return np.all(h == 0, axis=0)
 
 
-WRONG_MASKS["modifies h"] = _mask_that_modifies
-
-
+# correct styles
 def _mask_loop(h):
     return np.array([all(v == 0 for v in h[:, j]) for j in range(h.shape[1])], dtype=bool)
 
 
-RIGHT_MASKS = {
-    "np.all(h == 0, axis=0)": lambda h: np.all(h == 0, axis=0),
-    "~h.any(axis=0)": lambda h: ~h.any(axis=0),
-    "count_nonzero == 0": lambda h: np.count_nonzero(h, axis=0) == 0,
-    "max == 0 (h >= 0)": lambda h: h.max(axis=0) == 0,
-    "all(h <= 0) (h >= 0)": lambda h: np.all(h <= 0, axis=0),
-    "abs sum == 0": lambda h: np.abs(h).sum(axis=0) == 0,
-    "python loop over columns": _mask_loop,
-    "on the transpose": lambda h: np.array([not row.any() for row in np.asarray(h).T]),
-}
-
-
-@pytest.mark.parametrize("wrong", WRONG_MASKS.values(), ids=WRONG_MASKS.keys())
-def test_dead_unit_mask_rejects(wrong) -> None:
-    assert not passes(AID, "test_dead_unit_mask", dead_unit_mask=wrong)
-
-
-@pytest.mark.parametrize("right", RIGHT_MASKS.values(), ids=RIGHT_MASKS.keys())
-def test_dead_unit_mask_accepts(right) -> None:
-    assert passes(AID, "test_dead_unit_mask", dead_unit_mask=right)
-
-
-# ---------------------------------------------------------------------------------------------- dead_fraction
-
-
-def _mask(h):
-    return np.all(np.asarray(h) == 0, axis=0)
-
-
-WRONG_FRACTIONS = {
-    "fraction of zero entries (sparsity)": lambda h: float(np.mean(h == 0)),
-    "fraction of all-zero examples": lambda h: float(np.mean(np.all(h == 0, axis=1))),
-    "count instead of fraction": lambda h: int(_mask(h).sum()),
-    "count as float": lambda h: float(_mask(h).sum()),
-    "percentage": lambda h: 100.0 * float(_mask(h).mean()),
-    "alive fraction": lambda h: 1.0 - float(_mask(h).mean()),
-    "divides by the number of examples": lambda h: float(_mask(h).sum() / h.shape[0]),
-    "integer division": lambda h: _mask(h).sum() // h.shape[1],
-    "returns the mask": lambda h: _mask(h),
-    "1-element array": lambda h: np.array([_mask(h).mean()]),
-    "fraction of units with any zero": lambda h: float(np.mean(np.any(h == 0, axis=0))),
-    "np.isclose tolerance": lambda h: float(np.mean(np.all(np.isclose(h, 0), axis=0))),
-    "bool: any unit dead": lambda h: bool(_mask(h).any()),
-}
-
-RIGHT_FRACTIONS = {
-    "float(np.mean(mask))": lambda h: float(np.mean(_mask(h))),
-    "np.mean of the mask (np.float64)": lambda h: np.mean(_mask(h)),
-    "sum / n_units": lambda h: _mask(h).sum() / h.shape[1],
-    "via the notebook's dead_unit_mask": None,  # filled in below: uses the solution's global
-    "np.float32 result": lambda h: np.float32(_mask(h).sum()) / np.float32(h.shape[1]),
-    "count_nonzero": lambda h: np.count_nonzero(np.count_nonzero(h, axis=0) == 0) / h.shape[1],
-}
-
-
-def _fraction_via_global(h):
-    from cells import solution_namespace
-
-    return float(np.mean(solution_namespace(AID)["dead_unit_mask"](h)))
-
-
-RIGHT_FRACTIONS["via the notebook's dead_unit_mask"] = _fraction_via_global
-
-
-@pytest.mark.parametrize("wrong", WRONG_FRACTIONS.values(), ids=WRONG_FRACTIONS.keys())
-def test_dead_fraction_rejects(wrong) -> None:
-    assert not passes(AID, "test_dead_fraction", dead_fraction=wrong)
-
-
-@pytest.mark.parametrize("right", RIGHT_FRACTIONS.values(), ids=RIGHT_FRACTIONS.keys())
-def test_dead_fraction_accepts(right) -> None:
-    assert passes(AID, "test_dead_fraction", dead_fraction=right)
-
-
-# -------------------------------------------------------------------------------------- born_dead_probability
-
-
-def _monte_carlo(width, depth):
-    rng = np.random.default_rng(0)
-    return float(np.mean(rng.binomial(depth, 0.5**width, 20000) > 0))
-
-
-WRONG_PROBABILITIES = {
-    "2.0**-width**depth (precedence)": lambda w, d: 2.0 ** -(w**d),
-    "every layer dead: (2**-w)**d": lambda w, d: (2.0**-w) ** d,
-    "depth - 1 exponent": lambda w, d: 1 - (1 - 2.0**-w) ** (d - 1),
-    "no complement: (1 - 2**-w)**d": lambda w, d: (1 - 2.0**-w) ** d,
-    "0.5 * width": lambda w, d: 0.5 * w,
-    "ignores depth: 0.5**width": lambda w, d: 0.5**w,
-    "union bound depth * 2**-w": lambda w, d: d * 2.0**-w,
-    "width - 1 in the exponent": lambda w, d: 1 - (1 - 2.0 ** -(w - 1)) ** d,
-    "one unit per layer: 1 - 0.5**d": lambda w, d: 1 - 0.5**d,
-    "all units independent: 1 - 0.5**(w*d)": lambda w, d: 1 - 0.5 ** (w * d),
-    "linear in depth: 1 - (1 - 2**-w) * d": lambda w, d: 1 - (1 - 2.0**-w) * d,
-    "1 / width": lambda w, d: 1 - (1 - 1 / 2 / w) ** d,
-    "Monte Carlo estimate": _monte_carlo,
-    "float32 arithmetic": lambda w, d: np.float32(1) - (np.float32(1) - np.float32(2.0**-w)) ** np.float32(d),
-    "returns a 1-element array": lambda w, d: np.array([1 - (1 - 2.0**-w) ** d]),
-    "returns a Fraction": lambda w, d: 1 - (1 - Fraction(1, 2**w)) ** d,
-}
-
-
-def _loop_product(width, depth):
-    survive = 1.0
-    for _ in range(depth):
-        survive *= 1 - 0.5**width
-    return 1 - survive
-
-
-def _first_dead_layer_sum(width, depth):
-    p = 2.0**-width
-    return sum(p * (1 - p) ** k for k in range(depth))
-
-
-RIGHT_PROBABILITIES = {
-    "plain float formula": lambda w, d: 1 - (1 - 2.0**-w) ** d,
-    "expm1/log1p": lambda w, d: float(-np.expm1(d * np.log1p(-(2.0**-w)))),
-    "np.float64 result": lambda w, d: np.float64(1) - (1 - np.float64(0.5) ** w) ** d,
-    "exact Fraction then float": lambda w, d: float(1 - (1 - Fraction(1, 2**w)) ** d),
-    "loop product": _loop_product,
-    "sum over the first dead layer": _first_dead_layer_sum,
-    "math.pow and ldexp": lambda w, d: 1 - math.pow(1 - math.ldexp(1, -w), d),
-    "exp of log": lambda w, d: 1 - math.exp(d * math.log(1 - 2**-w)),
-}
-
-
-@pytest.mark.parametrize("wrong", WRONG_PROBABILITIES.values(), ids=WRONG_PROBABILITIES.keys())
-def test_born_dead_probability_rejects(wrong) -> None:
-    assert not passes(AID, "test_born_dead_probability", born_dead_probability=wrong)
-
-
-@pytest.mark.parametrize("right", RIGHT_PROBABILITIES.values(), ids=RIGHT_PROBABILITIES.keys())
-def test_born_dead_probability_accepts(right) -> None:
-    assert passes(AID, "test_born_dead_probability", born_dead_probability=right)
+CASES["dead_unit_mask"] = Cases(
+    wrong={
+        "per-sample (axis=1)": lambda h: np.all(h == 0, axis=1),
+        "per-element": lambda h: h == 0,
+        "any zero in the column": lambda h: np.any(h == 0, axis=0),
+        "first example only": lambda h: h[0] == 0,
+        "last example only": lambda h: h[-1] == 0,
+        "strict h < 0": lambda h: np.all(h < 0, axis=0),
+        "np.isclose tolerance": lambda h: np.all(np.isclose(h, 0), axis=0),
+        "h <= 1e-6 tolerance": lambda h: np.all(h <= 1e-6, axis=0),
+        "mean below a threshold": lambda h: h.mean(axis=0) < 1e-9,
+        "majority of zeros": lambda h: np.mean(h == 0, axis=0) > 0.5,
+        "indices instead of a mask": lambda h: np.flatnonzero(np.all(h == 0, axis=0)),
+        "list of bools": lambda h: [bool(v) for v in np.all(h == 0, axis=0)],
+        "int 0/1 mask": lambda h: np.all(h == 0, axis=0).astype(int),
+        "count of dead units": lambda h: int(np.all(h == 0, axis=0).sum()),
+        "alive mask (negated)": lambda h: np.any(h != 0, axis=0),
+        "signbit treats -0.0 as nonzero": lambda h: np.all((h == 0) & ~np.signbit(h), axis=0),
+        "modifies h": _mask_that_modifies,
+    },
+    right={
+        "np.all(h == 0, axis=0)": lambda h: np.all(h == 0, axis=0),
+        "~h.any(axis=0)": lambda h: ~h.any(axis=0),
+        "count_nonzero == 0": lambda h: np.count_nonzero(h, axis=0) == 0,
+        "max == 0 (h >= 0)": lambda h: h.max(axis=0) == 0,
+        "all(h <= 0) (h >= 0)": lambda h: np.all(h <= 0, axis=0),
+        "abs sum == 0": lambda h: np.abs(h).sum(axis=0) == 0,
+        "python loop over columns": _mask_loop,
+        "on the transpose": lambda h: np.array([not row.any() for row in np.asarray(h).T]),
+    },
+)
 
 
 def test_fixtures_tell_the_mask_rules_apart() -> None:
@@ -195,6 +75,7 @@ def test_fixtures_tell_the_mask_rules_apart() -> None:
         ]
     )
     right = np.all(tricky == 0, axis=0).tolist()
+    wrong_masks = CASES["dead_unit_mask"].wrong
     for name in (
         "any zero in the column",
         "first example only",
@@ -203,4 +84,94 @@ def test_fixtures_tell_the_mask_rules_apart() -> None:
         "np.isclose tolerance",
         "majority of zeros",
     ):
-        assert WRONG_MASKS[name](tricky.copy()).tolist() != right, name
+        assert wrong_masks[name](tricky.copy()).tolist() != right, name
+
+
+# ---------------------------------------------------------------------------------------------- dead_fraction
+def _mask(h):
+    return np.all(np.asarray(h) == 0, axis=0)
+
+
+# correct styles
+def _fraction_via_global(h):
+    return float(np.mean(solution_namespace(AID)["dead_unit_mask"](h)))
+
+
+CASES["dead_fraction"] = Cases(
+    wrong={
+        "fraction of zero entries (sparsity)": lambda h: float(np.mean(h == 0)),
+        "fraction of all-zero examples": lambda h: float(np.mean(np.all(h == 0, axis=1))),
+        "count instead of fraction": lambda h: int(_mask(h).sum()),
+        "count as float": lambda h: float(_mask(h).sum()),
+        "percentage": lambda h: 100.0 * float(_mask(h).mean()),
+        "alive fraction": lambda h: 1.0 - float(_mask(h).mean()),
+        "divides by the number of examples": lambda h: float(_mask(h).sum() / h.shape[0]),
+        "integer division": lambda h: _mask(h).sum() // h.shape[1],
+        "returns the mask": lambda h: _mask(h),
+        "1-element array": lambda h: np.array([_mask(h).mean()]),
+        "fraction of units with any zero": lambda h: float(np.mean(np.any(h == 0, axis=0))),
+        "np.isclose tolerance": lambda h: float(np.mean(np.all(np.isclose(h, 0), axis=0))),
+        "bool: any unit dead": lambda h: bool(_mask(h).any()),
+    },
+    right={
+        "float(np.mean(mask))": lambda h: float(np.mean(_mask(h))),
+        "np.mean of the mask (np.float64)": lambda h: np.mean(_mask(h)),
+        "sum / n_units": lambda h: _mask(h).sum() / h.shape[1],
+        "via the notebook's dead_unit_mask": _fraction_via_global,
+        "np.float32 result": lambda h: np.float32(_mask(h).sum()) / np.float32(h.shape[1]),
+        "count_nonzero": lambda h: np.count_nonzero(np.count_nonzero(h, axis=0) == 0) / h.shape[1],
+    },
+)
+
+
+# -------------------------------------------------------------------------------------- born_dead_probability
+def _monte_carlo(width, depth):
+    rng = np.random.default_rng(0)
+    return float(np.mean(rng.binomial(depth, 0.5**width, 20000) > 0))
+
+
+# correct styles
+def _loop_product(width, depth):
+    survive = 1.0
+    for _ in range(depth):
+        survive *= 1 - 0.5**width
+    return 1 - survive
+
+
+def _first_dead_layer_sum(width, depth):
+    p = 2.0**-width
+    return sum(p * (1 - p) ** k for k in range(depth))
+
+
+CASES["born_dead_probability"] = Cases(
+    wrong={
+        "2.0**-width**depth (precedence)": lambda w, d: 2.0 ** -(w**d),
+        "every layer dead: (2**-w)**d": lambda w, d: (2.0**-w) ** d,
+        "depth - 1 exponent": lambda w, d: 1 - (1 - 2.0**-w) ** (d - 1),
+        "no complement: (1 - 2**-w)**d": lambda w, d: (1 - 2.0**-w) ** d,
+        "0.5 * width": lambda w, d: 0.5 * w,
+        "ignores depth: 0.5**width": lambda w, d: 0.5**w,
+        "union bound depth * 2**-w": lambda w, d: d * 2.0**-w,
+        "width - 1 in the exponent": lambda w, d: 1 - (1 - 2.0 ** -(w - 1)) ** d,
+        "one unit per layer: 1 - 0.5**d": lambda w, d: 1 - 0.5**d,
+        "all units independent: 1 - 0.5**(w*d)": lambda w, d: 1 - 0.5 ** (w * d),
+        "linear in depth: 1 - (1 - 2**-w) * d": lambda w, d: 1 - (1 - 2.0**-w) * d,
+        "1 / width": lambda w, d: 1 - (1 - 1 / 2 / w) ** d,
+        "Monte Carlo estimate": _monte_carlo,
+        "float32 arithmetic": lambda w, d: (
+            np.float32(1) - (np.float32(1) - np.float32(2.0**-w)) ** np.float32(d)
+        ),
+        "returns a 1-element array": lambda w, d: np.array([1 - (1 - 2.0**-w) ** d]),
+        "returns a Fraction": lambda w, d: 1 - (1 - Fraction(1, 2**w)) ** d,
+    },
+    right={
+        "plain float formula": lambda w, d: 1 - (1 - 2.0**-w) ** d,
+        "expm1/log1p": lambda w, d: float(-np.expm1(d * np.log1p(-(2.0**-w)))),
+        "np.float64 result": lambda w, d: np.float64(1) - (1 - np.float64(0.5) ** w) ** d,
+        "exact Fraction then float": lambda w, d: float(1 - (1 - Fraction(1, 2**w)) ** d),
+        "loop product": _loop_product,
+        "sum over the first dead layer": _first_dead_layer_sum,
+        "math.pow and ldexp": lambda w, d: 1 - math.pow(1 - math.ldexp(1, -w), d),
+        "exp of log": lambda w, d: 1 - math.exp(d * math.log(1 - 2**-w)),
+    },
+)
