@@ -3,16 +3,18 @@
 A fresh kernel pays for Python, IPython, NumPy, Matplotlib and often TensorFlow (about 3 s) on every
 notebook. The grading worker instead starts one server per student inside the sandbox:
 
-    python forkserver.py serve SOCKET [--sweep] MODULE...
+    python forkserver.py serve FD [--sweep] MODULE...
 
-which imports the modules once and forks a kernel for each request. Jupyter launches, as the kernel,
+which imports the modules once and forks a kernel for each client of the listening socket FD. The worker
+creates that socket in a folder the sandbox cannot see and hands the server only the open descriptor, so
+no notebook can remove or replace it. Jupyter launches, as the kernel,
 
-    python forkserver.py connect SOCKET SERVER_PID CONNECTION_FILE CWD -- FALLBACK_ARGV...
+    python forkserver.py connect SOCKET CONNECTION_FILE CWD -- FALLBACK_ARGV...
 
 which hands the connection file and its own environment to the server and lives exactly as long as the
-forked kernel, so that Jupyter sees a kernel die, and kills it, as usual. When the server is gone the
-client runs FALLBACK_ARGV (a fresh sandboxed kernel) instead. Standard library only: the server runs
-inside the sandbox, where this file is the only part of the grader it can see.
+forked kernel, so that Jupyter sees a kernel die, and kills it, as usual. When the server is gone, or does
+not fork in time, the client runs FALLBACK_ARGV (a fresh sandboxed kernel) instead. Standard library only:
+the server runs inside the sandbox, where this file is the only part of the grader it can see.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ import signal
 import socket
 import sys
 import tempfile
-import time
 
-CONNECT_SECONDS = 120  # the server may still be importing TensorFlow on a busy machine
+FORK_SECONDS = 120  # the server may still be importing TensorFlow on a busy machine
+REQUEST_SECONDS = 10  # a client sends its request at once
 
 
 def _kill_all_but_me() -> None:
@@ -84,18 +86,24 @@ def _exit_code(status: int) -> int:
     return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
 
-def serve(path: str, modules: list[str], sweep: bool) -> None:
-    """Import the modules, then fork a kernel for every client that connects, until killed."""
+def _read_request(conn: socket.socket) -> dict | None:
+    """The client's request, or None when it hung up or sent something else."""
+    conn.settimeout(REQUEST_SECONDS)
+    try:
+        request = json.loads(conn.makefile().readline())
+    except (OSError, ValueError):
+        return None
+    conn.settimeout(None)
+    return request if isinstance(request, dict) else None
+
+
+def serve(fd: int, modules: list[str], sweep: bool) -> None:
+    """Import the modules, then fork a kernel for every client of the listening socket fd, until killed."""
     del sys.path[0]  # this file's folder: a kernel's sys.path must not start with it
     for module in modules:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path + ".new")
-    listener.listen()
-    os.rename(path + ".new", path)  # clients wait for the name: it appears once imports are done
+    listener = socket.socket(fileno=fd)
     kernels: dict[int, socket.socket] = {}  # kernel pid -> its client's connection
     hung_up: set[int] = set()  # kernels whose client is gone: killed, not yet reaped
 
@@ -114,13 +122,18 @@ def serve(path: str, modules: list[str], sweep: bool) -> None:
         for sock in readable:
             if sock is listener:
                 conn, _ = listener.accept()
-                request = json.loads(conn.makefile().readline())
+                request = _read_request(conn)
+                if request is None:
+                    conn.close()
+                    continue
                 for pid in list(hung_up):  # a new kernel starts only once the last one is cleared
                     finished(pid, os.waitpid(pid, 0)[1])
                 pid = os.fork()
                 if pid == 0:
                     _become_kernel(request, [listener, conn, *kernels.values()])
                 kernels[pid] = conn
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"started\n")
             elif sock in kernels.values():  # the client is gone: Jupyter killed the kernel
                 pid = next(p for p, c in kernels.items() if c is sock)
                 if pid not in hung_up:
@@ -135,48 +148,38 @@ def serve(path: str, modules: list[str], sweep: bool) -> None:
                 finished(pid, status)
 
 
-def _server_alive(pid: int) -> bool:
-    """True while the server's sandbox process runs (a zombie, not yet reaped by the worker, is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as file:
-            return file.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
-def connect(path: str, server_pid: int, connection_file: str, cwd: str, fallback: list[str]) -> int:
+def connect(path: str, connection_file: str, cwd: str, fallback: list[str]) -> int:
     """Have the server fork a kernel and wait for its exit code; run the fallback when it can't."""
-    deadline = time.monotonic() + CONNECT_SECONDS
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    while True:
-        try:
-            sock.connect(path)
-            break
-        except ConnectionRefusedError:  # the socket is there but nobody listens: the server died
-            os.execvp(fallback[0], fallback)
-        except OSError:
-            if not _server_alive(server_pid) or time.monotonic() > deadline:
-                os.execvp(fallback[0], fallback)
-            time.sleep(0.05)
     with open(connection_file) as file:
         connection = json.load(file)
     env = dict(os.environ)
     env.pop("JPY_PARENT_PID", None)  # the kernel's parent is the server, not Jupyter
     request = {"connection": connection, "env": env, "cwd": cwd}
-    sock.sendall((json.dumps(request) + "\n").encode())
-    reply = sock.makefile().readline().split()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)  # refused once the server is gone: nobody else holds the listening socket
+        sock.sendall((json.dumps(request) + "\n").encode())
+        sock.settimeout(FORK_SECONDS)
+        replies = sock.makefile()
+        started = replies.readline() == "started\n"
+    except OSError:
+        started = False
+    if not started:
+        sock.close()
+        os.execvp(fallback[0], fallback)
+    sock.settimeout(None)
+    reply = replies.readline().split()
     return int(reply[1]) if len(reply) == 2 and reply[0] == "exit" else 1
 
 
 def main(argv: list[str]) -> int:
-    """Command line: serve SOCKET [--sweep] MODULE... | connect SOCKET PID CONNECTION CWD -- FALLBACK..."""
+    """Command line: serve FD [--sweep] MODULE... | connect SOCKET CONNECTION_FILE CWD -- FALLBACK..."""
     if argv[0] == "serve":
-        sweep = "--sweep" in argv[2:]
-        serve(argv[1], [m for m in argv[2:] if m != "--sweep"], sweep)
+        serve(int(argv[1]), [m for m in argv[2:] if m != "--sweep"], "--sweep" in argv[2:])
         return 0
     split = argv.index("--")
-    path, pid, connection_file, cwd = argv[1:split]
-    return connect(path, int(pid), connection_file, cwd, argv[split + 1 :])
+    path, connection_file, cwd = argv[1:split]
+    return connect(path, connection_file, cwd, argv[split + 1 :])
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +95,9 @@ def kernel_argv(scratch: Path, runtime: Path, limits: Limits) -> list[str]:
     return _confined([scratch, runtime], [], prelude, command, limits, ["{connection_file}"])
 
 
-def server_argv(area: Path, limits: Limits, modules: list[str]) -> list[str]:
-    """The command line of a confined kernel server (see autograder.forkserver) for one student."""
-    serve = [course.PYTHON, str(FORKSERVER), "serve", str(area / "runtime" / "forkserver.sock")]
+def server_argv(area: Path, limits: Limits, modules: list[str], fd: int) -> list[str]:
+    """The command line of a confined kernel server (see autograder.forkserver) listening on socket fd."""
+    serve = [course.PYTHON, str(FORKSERVER), "serve", str(fd)]
     if not bwrap_available():
         return [*_prlimit(limits), *serve, *modules]
     return _confined([area], [FORKSERVER], "", [*serve, "--sweep", *modules], limits, [])
@@ -170,25 +172,33 @@ class KernelServer:
     """One student's kernel server: a sandboxed process that forks each of their notebooks' kernels."""
 
     def __init__(self, area: Path, limits: Limits, modules: list[str]) -> None:
-        self.socket = area / "runtime" / "forkserver.sock"
-        self.process = subprocess.Popen(
-            server_argv(area, limits, modules),
-            env=course.nbgrader_env() | kernel_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,  # ipykernel's start-up banner; errors still reach the worker's log
-            start_new_session=True,
-        )
+        # The socket's folder is the grader's own: no kernel can see, remove or replace the socket.
+        self.folder = Path(tempfile.mkdtemp(prefix="rectified-server-"))
+        self.socket = self.folder / "server.sock"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(str(self.socket))
+            listener.listen()
+            self.process = subprocess.Popen(
+                server_argv(area, limits, modules, listener.fileno()),
+                env=course.nbgrader_env() | kernel_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # ipykernel's start-up banner; errors still reach the worker's log
+                start_new_session=True,
+                pass_fds=[listener.fileno()],
+            )
+        # Only the server holds the socket now: once it is gone, clients are refused and fall back at once.
 
     def client_argv(self, cwd: Path, fallback: list[str]) -> list[str]:
-        """The kernel command for Jupyter: a kernel forked by this server, or fallback if it is gone."""
-        server = [course.PYTHON, str(FORKSERVER), "connect", str(self.socket), str(self.process.pid)]
-        return [*server, "{connection_file}", str(cwd), "--", *fallback]
+        """The kernel command for Jupyter: a kernel forked by this server, or fallback if it can't."""
+        client = [course.PYTHON, str(FORKSERVER), "connect", str(self.socket), "{connection_file}"]
+        return [*client, str(cwd), "--", *fallback]
 
     def stop(self) -> None:
         """Kill the server and, with its sandbox, every process it forked."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def prepare_kernel(root: Path, area: Path, name: str, limits: Limits, server: KernelServer | None = None):

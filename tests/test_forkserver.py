@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,3 +116,22 @@ def test_without_bubblewrap_the_server_still_forks_limited_kernels(tmp_path, mon
     finally:
         server.stop()
     assert seen == {"preloaded": "True", "as": str(LIMITS.memory_bytes)}
+
+
+def test_a_notebook_cannot_reach_its_servers_socket(tmp_path, monkeypatch, server) -> None:
+    probe = f"import os\nprint('socket', os.path.exists({str(server.socket)!r}))"
+    with kernels.kernel(tmp_path, "a1", LIMITS, monkeypatch, server) as (_, client):
+        assert kernels.run(client, probe) == {"socket": "False"}
+    assert server.socket.exists()  # it is there, outside the sandbox
+
+
+def test_a_client_that_hangs_up_or_talks_nonsense_does_not_stop_the_server(
+    tmp_path, monkeypatch, server
+) -> None:
+    for message in (b"", b"nonsense\n", b"[1, 2]\n"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(str(server.socket))
+            sock.sendall(message)
+    probe = "import sys\nprint('preloaded', 'numpy.random' in sys.modules)"
+    with kernels.kernel(tmp_path, "a1", LIMITS, monkeypatch, server) as (_, client):
+        assert kernels.run(client, probe) == {"preloaded": "True"}  # forked by the server, not a fallback
