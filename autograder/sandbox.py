@@ -151,21 +151,33 @@ def kernel_env() -> dict[str, str]:
     return {name: "1" for name in THREAD_VARIABLES} | QUIET_TENSORFLOW | GRADING_ONLY
 
 
+@functools.cache
+def _uses_tensorflow(assignment: str) -> bool:
+    """True when a released notebook of the assignment mentions TensorFlow (read once per run)."""
+    return any("tensorflow" in nb.read_text() for nb in (course.RELEASE / assignment).glob("*.ipynb"))
+
+
 def preloads(assignments: list[str]) -> list[str]:
     """Modules a kernel server imports for these assignments: TensorFlow only where a notebook uses it."""
     modules = ["numpy", "numpy.random", "matplotlib.pyplot", "ipykernel.kernelapp", "ipykernel.ipkernel"]
-    for assignment in assignments:
-        if any("tensorflow" in nb.read_text() for nb in (course.RELEASE / assignment).glob("*.ipynb")):
-            return [*modules, "tensorflow", "keras"]
+    if any(_uses_tensorflow(assignment) for assignment in assignments):
+        return [*modules, "tensorflow", "keras"]
     return modules
+
+
+def _open_to_kernels(area: Path, *folders: Path) -> None:
+    """Create area (readable by all) and folders in it that the kernels, run as another user, may write."""
+    area.mkdir(parents=True, exist_ok=True)
+    area.chmod(0o755)
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o1777)
 
 
 def fresh_area(area: Path) -> None:
     """Empty the folder the kernels may write in: nothing one student wrote is left for the next."""
     shutil.rmtree(area, ignore_errors=True)
-    (area / "runtime").mkdir(parents=True)
-    area.chmod(0o755)
-    (area / "runtime").chmod(0o1777)  # the kernel runs as another user
+    _open_to_kernels(area, area / "runtime")
 
 
 class KernelServer:
@@ -210,11 +222,7 @@ def prepare_kernel(root: Path, area: Path, name: str, limits: Limits, server: Ke
     scratch = area / name
     runtime = area / "runtime"
     shutil.rmtree(scratch, ignore_errors=True)
-    area.mkdir(parents=True, exist_ok=True)
-    area.chmod(0o755)
-    for folder in (scratch, runtime):
-        folder.mkdir(parents=True, exist_ok=True)
-        folder.chmod(0o1777)  # the kernel runs as another user
+    _open_to_kernels(area, scratch, runtime)
     spec_dir = root / "jupyter" / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
     argv = kernel_argv(scratch, runtime, limits)
