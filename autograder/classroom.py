@@ -120,7 +120,7 @@ def _step_summary(results: list[report.Result]) -> str:
     for r in sorted(results, key=lambda r: r.assignment):
         notes = r.message.replace("|", "/").replace("\n", " ")
         lines.append(
-            f"| {r.assignment} | {report._number(r.score)}/{report._number(r.max_score)} | {r.status} | {notes} |"
+            f"| {r.assignment} | {report.number(r.score)}/{report.number(r.max_score)} | {r.status} | {notes} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     if results:
         print(report.format_table(results))
     earned = sum(t["score"] for t in result["tests"])
-    print(f"\nPoints {report._number(earned)}/{report._number(result['max_score'])}")
+    print(f"\nPoints {report.number(earned)}/{report.number(result['max_score'])}")
     if result["status"] == "error" or not results or all(r.status not in ("graded",) for r in results):
         return FAILED
     return FULL if result["status"] == "pass" else MISSING

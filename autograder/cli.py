@@ -47,6 +47,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=defaults.memory_bytes >> 20,
         help="address space per notebook kernel",
     )
+    grade.add_argument(
+        "--regrade", action="store_true", help="grade everything again, ignoring results saved in --out"
+    )
+    grade.add_argument(
+        "--regrade-student",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="grade this student again, ignoring saved results (repeatable); with --regrade-assignment, "
+        "only the listed students' listed assignments",
+    )
+    grade.add_argument(
+        "--regrade-assignment",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="grade this assignment again for every student, ignoring saved results (repeatable); "
+        "with --regrade-student, only the listed students' listed assignments",
+    )
     return parser.parse_args(argv)
 
 
@@ -71,7 +90,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(lms.describe(unpacked), file=sys.stderr)
-    results = runner.grade(submissions, args.out.resolve(), args.jobs, limits)
+    regrade = runner.Regrade(args.regrade, tuple(args.regrade_student), tuple(args.regrade_assignment))
+    try:  # regrade is passed only when asked for, so four-argument stand-ins of runner.grade still fit
+        results = runner.grade(
+            submissions, args.out.resolve(), args.jobs, limits, **({"regrade": regrade} if regrade else {})
+        )
+    except runner.UnknownSelection as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if unpacked is not None:
         results = lms.merge(results, unpacked)
         report.write_tables(args.out.resolve(), results)

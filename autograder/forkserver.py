@@ -33,6 +33,14 @@ FORK_SECONDS = 120  # the server may still be importing TensorFlow on a busy mac
 REQUEST_SECONDS = 10  # a client sends its request at once
 
 
+def _die_with_parent() -> None:
+    """Be killed when bwrap (or the worker) dies: changing user inside the sandbox cleared bwrap's setting."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
 def _kill_all_but_me() -> None:
     """Kill every process in this pid namespace except its init (pid 1) and this server."""
     for entry in os.listdir("/proc"):
@@ -49,6 +57,7 @@ def _become_kernel(request: dict, server_sockets: list[socket.socket]) -> None:
         for sock in server_sockets:
             sock.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the kernel is interrupted by SIGINT
         sandboxed = {name: os.environ[name] for name in ("PYTHONPATH",) if name in os.environ}
         os.environ.clear()
         os.environ.update(request["env"] | sandboxed)
@@ -100,6 +109,10 @@ def _read_request(conn: socket.socket) -> dict | None:
 def serve(fd: int, modules: list[str], sweep: bool) -> None:
     """Import the modules, then fork a kernel for every client of the listening socket fd, until killed."""
     del sys.path[0]  # this file's folder: a kernel's sys.path must not start with it
+    # As pid 1 of its sandbox, the server gets only the signals it handles: it handles none, so no kernel
+    # can stop it (Python's own SIGINT handler would let one).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _die_with_parent()
     for module in modules:
         with contextlib.suppress(Exception):
             importlib.import_module(module)

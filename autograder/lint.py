@@ -9,6 +9,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import judging
+
 TF_IMPORT = re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b", re.MULTILINE)
 TRAINING = re.compile(r"\.(fit|train_on_batch|fit_generator)\s*\(")
 STDERR_WRITERS = re.compile(
@@ -22,6 +24,27 @@ def _ends_with_expression(source: str) -> bool:
     code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
     tree = ast.parse(code)
     return bool(tree.body) and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";")
+
+
+def _probe_and_judge_problems(where: str, source: str) -> list[str]:
+    """The hidden tests must come as fixtures, probe and judge (autograder.judging, rectified.harness)."""
+    try:
+        test = judging.split(source)
+    except ValueError as error:
+        return [f"{where}: {error}"]
+    problems = []
+    for part, text in (("fixtures", test.fixtures), ("judge", test.judge)):
+        if TF_IMPORT.search(text):
+            problems.append(f"{where}: the {part} import TensorFlow (they run in the grader's process)")
+    if "harness.Probe(" not in test.probe:
+        problems.append(f"{where}: the probe does not use harness.Probe")
+    if "Judge.receive(" not in test.judge:
+        problems.append(f"{where}: the judge does not read the report with harness.Judge.receive")
+    if re.search(r"^\s*def _ref|Judge\.", test.probe + test.fixtures, re.MULTILINE):
+        problems.append(
+            f"{where}: a reference or the judge in the fixtures or probe (the kernel would see it)"
+        )
+    return problems
 
 
 def lint_notebook(path: Path) -> list[str]:
@@ -61,6 +84,8 @@ def lint_notebook(path: Path) -> list[str]:
             problems.append(f"{where}: test cell may write to stderr (nbgrader then gives it 0)")
         if "### BEGIN HIDDEN TESTS" not in cell.source:
             problems.append(f"{where}: test cell without hidden tests")
+        else:
+            problems += _probe_and_judge_problems(where, cell.source)
         if cell.source.lstrip().startswith("### BEGIN HIDDEN TESTS"):
             problems.append(f"{where}: test cell without a visible part")
     return problems

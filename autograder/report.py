@@ -80,7 +80,7 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
     os.replace(tmp, path)
 
 
-def _number(x: float) -> str:
+def number(x: float) -> str:
     """Scores as short decimals: 2 rather than 2.0."""
     return f"{x:g}"
 
@@ -94,8 +94,8 @@ def write_tables(out: Path, results: list[Result]) -> None:
             "assignment": r.assignment,
             "notebook": c.notebook,
             "cell_id": c.cell_id,
-            "score": _number(c.score),
-            "max_score": _number(c.max_score),
+            "score": number(c.score),
+            "max_score": number(c.max_score),
         }
         for r in results
         for c in r.cells
@@ -104,8 +104,8 @@ def write_tables(out: Path, results: list[Result]) -> None:
         {
             "student_id": r.student_id,
             "assignment": r.assignment,
-            "score": _number(r.score),
-            "max_score": _number(r.max_score),
+            "score": number(r.score),
+            "max_score": number(r.max_score),
             "status": r.status,
             "message": r.message,
         }
@@ -119,7 +119,7 @@ def format_table(results: list[Result]) -> str:
     """A plain-text table of scores for the terminal."""
     rows = [("student", "assignment", "score", "status")]
     for r in sorted(results, key=lambda r: (r.student_id, r.assignment)):
-        rows.append((r.student_id, r.assignment, f"{_number(r.score)}/{_number(r.max_score)}", r.status))
+        rows.append((r.student_id, r.assignment, f"{number(r.score)}/{number(r.max_score)}", r.status))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -128,7 +128,7 @@ def format_table(results: list[Result]) -> str:
 
 def progress(done: int, total: int, result: Result, seconds: float) -> None:
     """One line per finished (student, assignment) on stderr."""
-    score = f"{_number(result.score)}/{_number(result.max_score)}"
+    score = f"{number(result.score)}/{number(result.max_score)}"
     detail = f" — {result.message}" if result.status != "graded" and result.message else ""
     print(
         f"[{done}/{total}] {result.student_id} {result.assignment}: {score} {result.status}{detail} ({seconds:.1f} s)",

@@ -26,12 +26,90 @@ from autograder import collect, course, repair, report, sandbox
 EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")  # what `nbgrader collect` puts beside a notebook
 
 
-def fingerprint(paths: list[Path], salt: str = "") -> str:
-    """A hash of file names and contents: a result is reused only for identical input."""
+def fingerprint(paths: list[Path], salt: str = "", root: Path | None = None) -> str:
+    """A hash of file names (relative to root, if given) and contents: equal only for identical input."""
     digest = hashlib.sha256(salt.encode())
     for path in sorted(paths):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        name = path.relative_to(root).as_posix() if root else path.name
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def grading_files(repo: Path = course.REPO) -> list[Path]:
+    """Every file of the course and the grader whose change can change a grade.
+
+    solutions/ (the source notebooks with the hidden tests, as make_private_course copies them), the
+    helper package the notebooks and the hidden tests import, the data it loads, nbgrader's configuration,
+    and the grader's own sources.
+    """
+    solutions = repo / "solutions"
+    files = [
+        p for p in solutions.rglob("*") if not any(n.startswith(".") for n in p.relative_to(solutions).parts)
+    ]
+    files += (repo / "rectified").rglob("*.py")
+    files += (repo / "data").glob("*")
+    files += (repo / "autograder").rglob("*.py")
+    files += [repo / name for name in course.CONFIG_FILES]
+    return sorted({p for p in files if p.is_file()})
+
+
+def grading_key(limits: sandbox.Limits, repo: Path = course.REPO) -> str:
+    """What every saved result of a run depends on besides the submission: course, grader and limits.
+
+    The kernels' user id is left out: it only says which parallel slot ran a notebook.
+    """
+    limits_used = {k: v for k, v in dataclasses.asdict(limits).items() if k != "user_id"}
+    return fingerprint(grading_files(repo), json.dumps(limits_used, sort_keys=True), root=repo)
+
+
+def submission_files(sub: collect.Submission) -> list[Path]:
+    """The files of a submission that grading reads: its notebooks and nbgrader's exchange files."""
+    return sub.notebooks + [sub.folder / name for name in EXCHANGE_FILES if (sub.folder / name).is_file()]
+
+
+class UnknownSelection(ValueError):
+    """A --regrade-student or --regrade-assignment that names nothing in the submissions."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Regrade:
+    """Which saved results a run ignores: all, or those of some students and/or assignments.
+
+    With both students and assignments, only the pairs of a listed student and a listed assignment.
+    """
+
+    everything: bool = False
+    students: tuple[str, ...] = ()
+    assignments: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.students or self.assignments)
+
+    def wanted(self, student_id: str, assignment: str) -> bool:
+        """True when this (student, assignment) must be graded again whatever was saved."""
+        if self.everything:
+            return True
+        if not (self.students or self.assignments):
+            return False
+        return (not self.students or student_id in self.students) and (
+            not self.assignments or assignment in self.assignments
+        )
+
+    def check(self, found: list[collect.Submission]) -> None:
+        """Raise UnknownSelection when a named student or assignment has no submission."""
+        students = {s.student_id for s in found}
+        submitted = {s.assignment for s in found}
+        known = set(course.assignments())
+        problems = [f"no student {s!r} in the submissions" for s in self.students if s not in students]
+        for name in self.assignments:
+            if name not in known:
+                problems.append(
+                    f"there is no assignment called {name!r} (the course has {', '.join(sorted(known))})"
+                )
+            elif name not in submitted:
+                problems.append(f"no submission of assignment {name!r}")
+        if problems:
+            raise UnknownSelection("; ".join(problems))
 
 
 def build_template(work: Path) -> tuple[Path, dict[str, list[report.CellScore]]]:
@@ -184,8 +262,16 @@ class Worker:
             self.stop()
 
 
-def grade(submissions: Path, out: Path, jobs: int, limits: sandbox.Limits) -> list[report.Result]:
-    """Grade every submission under `submissions`, writing tables and feedback under `out`."""
+def grade(
+    submissions: Path, out: Path, jobs: int, limits: sandbox.Limits, regrade: Regrade = Regrade()
+) -> list[report.Result]:
+    """Grade every submission under `submissions`, writing tables and feedback under `out`.
+
+    A result saved in `out` by an earlier run is kept when its submission, the course, the grader and the
+    limits are unchanged, unless `regrade` selects it.
+    """
+    found = collect.collect(submissions)
+    regrade.check(found)  # before anything is written or graded
     out.mkdir(parents=True, exist_ok=True)
     work = out / ".work"
     work.mkdir(exist_ok=True)
@@ -196,9 +282,8 @@ def grade(submissions: Path, out: Path, jobs: int, limits: sandbox.Limits) -> li
         raise SystemExit(
             f"error: another grading run is writing to {out}; wait for it or use another --out"
         ) from None
-    found = collect.collect(submissions)
     template, cells = build_template(work)
-    course_salt = fingerprint(list(course.SOLUTIONS.glob("*/*.ipynb")))
+    run_key = grading_key(limits)  # once per run: the course and grader files are the same for everyone
 
     results: dict[tuple[str, str], report.Result] = {}
     pending: dict[str, list[collect.Submission]] = defaultdict(list)
@@ -208,9 +293,9 @@ def grade(submissions: Path, out: Path, jobs: int, limits: sandbox.Limits) -> li
         if sub.problem:
             results[key] = _blank(sub, "not-graded", sub.problem, cells.get(sub.assignment, []), "")
             continue
-        fp = fingerprint(sub.notebooks, course_salt)
+        fp = fingerprint(submission_files(sub), run_key)
         fingerprints[key] = fp
-        saved = report.load_result(work, *key)
+        saved = None if regrade.wanted(*key) else report.load_result(work, *key)
         if saved and saved.fingerprint == fp and saved.status != "error":
             results[key] = saved
         else:

@@ -27,6 +27,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
 from autograder import course
+from rectified import harness
 
 KERNEL_NAME = "rectified-sandbox"
 FORKSERVER = Path(__file__).resolve().with_name("forkserver.py")
@@ -52,7 +53,9 @@ class Limits:
     notebook_seconds: int = 300
     memory_bytes: int = 4 << 30  # address space: TensorFlow alone maps about 1.5 GB
     cpu_seconds: int = 600
-    processes: int = 512  # threads count too, and TensorFlow starts dozens
+    # Threads count too. Measured with TensorFlow preloaded and in use: the kernel server and a kernel are
+    # 16 tasks together (one thread per pool, THREAD_VARIABLES); 64 leaves room and stops a fork loop early.
+    processes: int = 64
     file_bytes: int = 64 << 20
     open_files: int = 512
     output_bytes: int = 1 << 20  # per cell
@@ -100,11 +103,19 @@ def server_argv(area: Path, limits: Limits, modules: list[str], fd: int) -> list
     serve = [course.PYTHON, str(FORKSERVER), "serve", str(fd)]
     if not bwrap_available():
         return [*_prlimit(limits), *serve, *modules]
-    return _confined([area], [FORKSERVER], "", [*serve, "--sweep", *modules], limits, [])
+    # As the sandbox's pid 1 the server cannot be killed from inside (Linux delivers no signal to a pid
+    # namespace's init that it has no handler for): a notebook that kills its parent kills nothing.
+    return _confined([area], [FORKSERVER], "", [*serve, "--sweep", *modules], limits, [], as_pid_1=True)
 
 
 def _confined(
-    writable: list[Path], extra: list[Path], prelude: str, command: list[str], limits: Limits, args: list[str]
+    writable: list[Path],
+    extra: list[Path],
+    prelude: str,
+    command: list[str],
+    limits: Limits,
+    args: list[str],
+    as_pid_1: bool = False,
 ) -> list[str]:
     """command, after the shell prelude, in bubblewrap: it sees Python, the helpers, data, extra, writable."""
     read_only = sorted(
@@ -117,6 +128,7 @@ def _confined(
         "--unshare-net",
         "--unshare-uts",
         "--unshare-cgroup-try",
+        *(["--as-pid-1"] if as_pid_1 else []),
     ]
     argv += ["--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for top in ("/bin", "/sbin", "/lib", "/lib64"):
@@ -180,6 +192,14 @@ def fresh_area(area: Path) -> None:
     _open_to_kernels(area, area / "runtime")
 
 
+def _children(pid: int) -> list[int]:
+    """The pids of a process's children (Linux), none when it is gone."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
 class KernelServer:
     """One student's kernel server: a sandboxed process that forks each of their notebooks' kernels."""
 
@@ -207,6 +227,11 @@ class KernelServer:
 
     def stop(self) -> None:
         """Kill the server and, with its sandbox, every process it forked."""
+        # The server is bwrap's child in a session of its own: kill it by pid (it dies as its sandbox's pid 1,
+        # which ends every process in the sandbox), then bwrap.
+        for child in _children(self.process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
@@ -254,6 +279,7 @@ class SandboxedExecute(Execute):
         type(self).notebook = (resources or {}).get("nbgrader", {}).get("notebook", "")
         type(self).hit_notebook_limit = False
         self._output_sizes: dict[int, int] = {}
+        self._reports: dict[int, int] = {}
         return super().preprocess(nb, resources, km)
 
     def _get_timeout(self, cell):
@@ -276,15 +302,30 @@ class SandboxedExecute(Execute):
             raise
 
     def output(self, outs, msg, display_id, cell_index):
-        """Keep at most output_bytes of output per cell, then a note; errors always stay."""
+        """Keep at most output_bytes of output per cell, then a note; errors and probe reports always stay.
+
+        A probe's report is read by the judge (autograder.judging), which bounds its size itself.
+        """
         sizes = self._output_sizes
-        if sizes.get(cell_index, 0) > self.output_bytes and msg["msg_type"] != "error":
+        data = msg.get("content", {}).get("data", {})
+        report = harness.MIME in data
+        if report:  # more than one is tampering already; a few are kept to show it, none over the size
+            self._reports[cell_index] = self._reports.get(cell_index, 0) + 1
+            if self._reports[cell_index] > 3:
+                return None
+            if len(json.dumps(data[harness.MIME])) > harness.REPORT_BYTES:
+                data[harness.MIME] = {"report": ""}
+        kept = report or msg["msg_type"] == "error"
+        if sizes.get(cell_index, 0) > self.output_bytes and not kept:
             return None
         out = super().output(outs, msg, display_id, cell_index)
+        if kept:
+            return out
         sizes[cell_index] = sizes.get(cell_index, 0) + len(json.dumps(out) if out else "")
-        if sizes[cell_index] > self.output_bytes and msg["msg_type"] != "error":
+        if sizes[cell_index] > self.output_bytes:
             note = new_output(
                 "stream", name="stdout", text=f"[output cut: over {self.output_bytes // 1024} KB]\n"
             )
-            outs[:] = [note, *[o for o in outs if o.get("output_type") == "error"]]
+            keep = [o for o in outs if o.get("output_type") == "error" or harness.MIME in o.get("data", {})]
+            outs[:] = [note, *keep]
         return out

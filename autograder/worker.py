@@ -20,9 +20,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import feedback, report, sandbox
+from autograder import feedback, judging, report, sandbox
 
 MAX_SKIPPED_CELLS = 3
+MAX_ERRORS_SHOWN = 3  # cells that raised, named in the summary
 SKIPPED = (
     "This cell stopped the Python kernel during grading (os._exit, a crash, forked processes, or too much "
     "memory), so it was skipped."
@@ -59,8 +60,8 @@ def explain(log: str) -> tuple[str, str]:
     return "error", (f"grading failed: {last[-1].strip()[:200]}" if last else "grading failed")
 
 
-def _api(course_root: Path, runtime: Path, limits: sandbox.Limits):
-    """An NbGraderAPI bound to the course at course_root, executing every notebook in the sandbox."""
+def _api(course_root: Path, runtime: Path, limits: sandbox.Limits, session: judging.Session):
+    """An NbGraderAPI bound to the course at course_root: the sandbox probes, this process judges."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -75,7 +76,9 @@ def _api(course_root: Path, runtime: Path, limits: sandbox.Limits):
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     config.Autograde.autograde_preprocessors = [
+        judging.ProbeOnly(session),
         sandbox.SandboxedExecute,
+        judging.JudgeCells(session),
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
@@ -126,16 +129,27 @@ def scored_cells(gradebook, assignment: str, student_id: str) -> tuple[list[repo
     return cells, ungraded
 
 
-def skip_cell(course_root: Path, student_id: str, assignment: str, notebook: str, index: int) -> str:
-    """Replace a student's cell that killed the kernel by one that raises; say which, or '' if it can't."""
+def skip_cell(
+    course_root: Path, student_id: str, assignment: str, notebook: str, index: int, session: judging.Session
+) -> str | None:
+    """Take a cell that killed the kernel out of the next try and say which; None when it can't.
+
+    A student's cell is replaced by one that raises. A test cell keeps its place, but its probe does not
+    run again and the cell scores 0; its verdict says why, so there is nothing to add ('').
+    """
     path = course_root / "submitted" / student_id / assignment / f"{notebook}.ipynb"
     nb = nbformat.read(path, as_version=4)
     if not 0 <= index < len(nb.cells):
-        return ""
+        return None
     cell = nb.cells[index]
     meta = cell.metadata.get("nbgrader", {})
-    if meta.get("grade") or meta.get("locked"):
-        return ""  # nbgrader would restore it; the student's function kills the kernel from a test
+    if meta.get("grade") and cell.cell_type == "code":
+        if meta.get("grade_id") in session.deadly:
+            return None
+        session.deadly.add(meta.get("grade_id"))
+        return ""
+    if meta.get("locked"):
+        return None  # nbgrader would restore it
     first = next((line for line in cell.source.splitlines() if line.strip()), "")[:60]
     cell.source = f"raise RuntimeError({SKIPPED!r})"
     nbformat.write(nb, path)
@@ -149,22 +163,44 @@ def save_log(work: Path, student_id: str, assignment: str, log: str) -> None:
     path.write_text(log)
 
 
+def lost_points(cells: list[report.CellScore], session: judging.Session) -> list[str]:
+    """One reason per test cell that lost points: its verdict's message, shortened."""
+    reasons = []
+    for cell in cells:
+        if cell.score >= cell.max_score:
+            continue
+        verdict = session.verdicts.get(cell.cell_id)
+        why = verdict.message if verdict and not verdict.passed else "it was not graded"
+        lost = report.number(cell.max_score - cell.score)
+        reasons.append(f"{cell.cell_id} (-{lost}): {why[:240]}")
+    return reasons
+
+
 def grade_assignment(
-    api, course_root: Path, work: Path, student_id: str, assignment: str, fingerprint: str
+    api,
+    session: judging.Session,
+    course_root: Path,
+    work: Path,
+    student_id: str,
+    assignment: str,
+    fingerprint: str,
 ) -> report.Result:
     """Autograde one assignment, write its feedback, and return its result."""
     from nbgrader.api import Gradebook
 
     notes = []
+    session.deadly.clear()
     for _ in range(MAX_SKIPPED_CELLS + 1):
         outcome = api.autograde(assignment, student_id, force=True, create=True)
         dead = sandbox.SandboxedExecute.dead_cell
         if outcome["success"] or dead is None:
             break
-        skipped = skip_cell(course_root, student_id, assignment, sandbox.SandboxedExecute.notebook, dead)
-        if not skipped:
+        notebook = sandbox.SandboxedExecute.notebook
+        skipped = skip_cell(course_root, student_id, assignment, notebook, dead, session)
+        if skipped is None:
             break
-        notes.append(skipped)
+        if skipped:
+            notes.append(skipped)
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
         if not outcome["success"]:
             log = outcome.get("error", "") + outcome.get("log", "")
@@ -181,8 +217,18 @@ def grade_assignment(
         notes.append("a cell ran past the time limit and was stopped")
     if ungraded:
         notes.append(f"test cells {', '.join(ungraded)} could not be graded and score 0")
+    tampering = session.tampering
+    status = "graded"
+    if tampering:
+        status = "tampered"
+        notes.insert(0, "the hidden tests were interfered with: " + "; ".join(tampering))
+    if session.errors:
+        shown = session.errors[:MAX_ERRORS_SHOWN]
+        more = len(session.errors) - len(shown)
+        notes.append("; ".join(shown) + (f" (and {more} more cells that raised)" if more > 0 else ""))
+    notes += lost_points(cells, session)
     feedback.redact(course_root, student_id, assignment)
-    return report.Result(student_id, assignment, "graded", "; ".join(notes), cells, fingerprint)
+    return report.Result(student_id, assignment, status, "; ".join(notes), cells, fingerprint)
 
 
 def _die_with_parent() -> None:
@@ -206,11 +252,14 @@ def grade_student(request: dict, work: Path, area: Path, limits: sandbox.Limits)
     # (started first, so that its imports overlap nbgrader's set-up).
     server = sandbox.KernelServer(area, limits, sandbox.preloads([a for a, _ in request["jobs"]]))
     try:
-        api = _api(course_root, area / "runtime", limits)
+        session = judging.Session(course_root)
+        api = _api(course_root, area / "runtime", limits, session)
         for assignment, fingerprint in request["jobs"]:
             sandbox.prepare_kernel(course_root, area, assignment, limits, server)
             try:
-                result = grade_assignment(api, course_root, work, student_id, assignment, fingerprint)
+                result = grade_assignment(
+                    api, session, course_root, work, student_id, assignment, fingerprint
+                )
             except Exception as error:  # a bug or a hostile notebook must not take the others down
                 result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
             report.save_result(work, result)

@@ -1,6 +1,9 @@
 """How fast a class is graded: the grading command with 1 and 2 jobs against plain serial nbgrader.
 
-    python benchmarks/grading.py [--students 40]
+    python benchmarks/grading.py [--students 40] [--baseline DIR]
+
+--baseline DIR also grades the class with the grading command of another checkout of this repository
+(for example `git worktree add /tmp/before HEAD~3`) and prints it beside, to measure a change of the grader.
 
 Builds a synthetic class (each student hands in all six assignments: a full solution, a blank notebook or
 a half-done one, in turn), grades it three ways and prints the seconds per student side by side, with the
@@ -44,17 +47,18 @@ def make_class(folder: Path, students: int) -> None:
                     nbformat.write(demo.partly_done(assignment, name), dest)
 
 
-def timed(command: list[str], cwd: Path) -> float:
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     """Seconds a command takes; it must succeed."""
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=course.nbgrader_env(), check=True, capture_output=True)
+    subprocess.run(command, cwd=cwd, env=env or course.nbgrader_env(), check=True, capture_output=True)
     return time.perf_counter() - start
 
 
-def grading_command(submissions: Path, out: Path, jobs: int) -> float:
-    """Seconds for `python -m autograder grade` with the given number of jobs."""
+def grading_command(submissions: Path, out: Path, jobs: int, repo: Path = REPO) -> float:
+    """Seconds for `python -m autograder grade` of the checkout at repo with the given number of jobs."""
     command = [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", str(out)]
-    return timed([*command, "--jobs", str(jobs)], REPO)
+    env = course.nbgrader_env() | {"PYTHONPATH": str(repo)}  # that checkout's grader, not the installed one
+    return timed([*command, "--jobs", str(jobs)], repo, env)
 
 
 def plain_nbgrader(submissions: Path, root: Path) -> float:
@@ -95,6 +99,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--baseline", type=Path, help="another checkout whose grading command to time beside")
     args = parser.parse_args()
     n = args.students
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,20 +112,32 @@ def main() -> None:
         print(f"  grading command --jobs 1 ........... {one:.2f} s/student", flush=True)
         two = grading_command(tmp / "subs", tmp / "out2", 2) / n
         print(f"  grading command --jobs 2 ........... {two:.2f} s/student", flush=True)
+        baseline = None
+        if args.baseline:
+            baseline = grading_command(tmp / "subs", tmp / "out0", 2, args.baseline.resolve()) / n
+            print(f"  baseline {args.baseline} --jobs 2 ... {baseline:.2f} s/student", flush=True)
         floor = floor_seconds()
         same = [list(csv.reader((tmp / d / "grades.csv").open())) for d in ("out1", "out2")]
     print()
     print(f"{'':36}{'s/student':>10}{'speed-up vs plain':>20}")
-    for label, value in [
+    rows = [
         ("plain nbgrader autograde, serial", plain),
         ("python -m autograder --jobs 1", one),
         ("python -m autograder --jobs 2", two),
-        ("floor: fresh kernel + imports", floor),
-    ]:
+    ]
+    if baseline is not None:
+        rows.append(("baseline checkout --jobs 2", baseline))
+    for label, value in [*rows, ("floor: fresh kernel + imports", floor)]:
         print(f"{label:36}{value:10.2f}{plain / value:19.2f}x")
+    if baseline is not None:
+        print(
+            f"\nthis checkout against the baseline, --jobs 2: {100 * (two / baseline - 1):+.1f}% per student"
+        )
     print(f"\n--jobs 1 and --jobs 2 give identical grades: {'yes' if same[0] == same[1] else 'NO'}")
     print("The grading command also sandboxes each kernel, repairs damaged notebooks and writes feedback;")
     print("plain nbgrader does none of these.")
+    if same[0] != same[1]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

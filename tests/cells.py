@@ -1,7 +1,9 @@
 """Run a solution notebook's test cells (hidden tests included) against any implementation.
 
 Used by the graders' tests: each wrong implementation must make a test cell fail, and each
-alternative correct style must pass it (../shared/GRADING.md, section 5).
+alternative correct style must pass it (../shared/GRADING.md, section 5). A test cell runs as the grading
+command runs it: fixtures and probe in the notebook's namespace, then fixtures and judge in a fresh one that
+sees nothing of the notebook but the report (autograder.judging).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from functools import cache
 from pathlib import Path
 
 import nbformat
+
+from autograder import judging
+from rectified import harness
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,11 +49,27 @@ def solution_namespace(assignment: str) -> dict[str, object]:
 
 
 def run_test_cell(assignment: str, grade_id: str, **overrides: Callable) -> None:
-    """Execute one test cell with the solution's globals, replacing some names; raises if it fails."""
+    """Probe one test cell with the solution's globals, some names replaced, then judge; raises if it fails."""
     namespace = dict(solution_namespace(assignment))
     namespace.update(overrides)
     source = test_cells(assignment)[grade_id]
     ast.parse(source)
+    test = judging.split(source)
+    harness.INBOX.pop(grade_id, None)
+    exec(compile(test.kernel_source, f"<{assignment}:{grade_id} probe>", "exec"), namespace)
+    report = harness.INBOX.pop(grade_id, None)
+    verdict = judging.decide(test, grade_id, [report] if report is not None else [], None)
+    if verdict.crashed:  # a judge must answer every value with a message, never with its own exception
+        raise RuntimeError(f"the judge of {grade_id} crashed: {verdict.message}")
+    if not verdict.passed:
+        raise AssertionError(verdict.message)
+
+
+def run_whole_cell(assignment: str, grade_id: str, **overrides: Callable) -> None:
+    """Execute one test cell as plain nbgrader does: everything in the notebook's namespace."""
+    namespace = dict(solution_namespace(assignment))
+    namespace.update(overrides)
+    source = test_cells(assignment)[grade_id]
     exec(compile(source, f"<{assignment}:{grade_id}>", "exec"), namespace)
 
 
@@ -58,7 +79,7 @@ def passes(assignment: str, grade_id: str, **overrides: Callable) -> bool:
         raise KeyError(f"{assignment} has no test cell {grade_id!r}")
     try:
         run_test_cell(assignment, grade_id, **overrides)
-    except (NameError, SyntaxError):
+    except (NameError, SyntaxError, RuntimeError):
         raise
     except Exception:
         return False

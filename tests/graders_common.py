@@ -15,7 +15,7 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 import numpy.typing as npt
 import pytest
-from cells import passes
+from cells import passes, run_whole_cell
 from cells import test_cells as test_cell_sources
 
 Implementation = Callable[..., object]
@@ -89,6 +89,10 @@ class GradedFunctionTests:
     def test_solution_passes_its_own_test_cell(self, name: str) -> None:
         """The reference solution passes the test cell of each graded function."""
         assert passes(self.assignment, f"test_{name}"), f"the solution's {name} fails test_{name}"
+
+    def test_plain_nbgrader_runs_the_whole_cell_with_the_solution(self, name: str) -> None:
+        """Probe and judge in one namespace, as plain nbgrader runs the cell: the solution passes there too."""
+        run_whole_cell(self.assignment, f"test_{name}")
 
     def test_every_graded_function_has_a_test_cell(self) -> None:
         """The table names exactly the functions that have an autograded test cell."""

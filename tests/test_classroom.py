@@ -102,7 +102,7 @@ def test_a_solution_gets_full_points(solved) -> None:
     assert result["max_score"] == _points() > 0
     assert sum(t["score"] for t in result["tests"]) == result["max_score"]
     assert all(t["status"] == "pass" and t["name"].startswith(f"{FIRST} ") for t in result["tests"]), result
-    assert f"Points {report._number(_points())}/{report._number(_points())}" in run.stdout
+    assert f"Points {report.number(_points())}/{report.number(_points())}" in run.stdout
 
 
 def test_a_blank_notebook_gets_zero(blank) -> None:
@@ -111,7 +111,7 @@ def test_a_blank_notebook_gets_zero(blank) -> None:
     assert result["status"] == "fail" and result["max_score"] == _points(), result
     assert all(t["status"] == "fail" and t["score"] == 0 for t in result["tests"]), result
     assert all(t["filename"] == f"notebooks/{FIRST}/{NB}" for t in result["tests"])
-    assert f"Points 0/{report._number(_points())}" in run.stdout
+    assert f"Points 0/{report.number(_points())}" in run.stdout
 
 
 def test_the_reporter_is_given_the_grading_step_s_result() -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import sys
 
+import cells
 import numpy as np
-from graders_common import Cases, GradedFunctionTests, stable_sigmoid
+import pytest
+from graders_common import Cases, GradedFunctionTests, implementation_params, stable_sigmoid
 
 AID = "03_derivatives"
 CASES: dict[str, Cases] = {}  # each section below adds its function's wrong and correct implementations
@@ -19,6 +22,66 @@ class TestGradedFunctions(GradedFunctionTests):
 def _elu(x, alpha=1.0):
     x = np.asarray(x, dtype=float)
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+# ---------------------------------------------------------------- tricks (../shared/GRADING.md, section 6)
+# Code that tries to fake the hidden tests on top of wrong answers: each must fail like any wrong answer.
+class _AlwaysEqual(np.ndarray):
+    """An array that claims to equal anything, and answers every NumPy function with True."""
+
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+    def __ne__(self, other):
+        return np.zeros(np.shape(self), dtype=bool)
+
+    __hash__ = None
+
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return True
+
+
+class _RightOnce:
+    """Right-looking data the first time it is read as an array (when a check reads it), zeros after."""
+
+    def __init__(self, right):
+        self.right = np.asarray(right, dtype=float)
+        self.shape, self.dtype, self.reads = self.right.shape, self.right.dtype, 0
+
+    def __array__(self, dtype=None, copy=None):
+        self.reads += 1
+        values = self.right if self.reads == 1 else np.zeros(self.shape)
+        return values if dtype is None else values.astype(dtype)
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = None
+
+    def __float__(self):
+        return float(self.right.ravel()[0]) if self.right.size else 0.0
+
+
+class _LyingPair(tuple):
+    """A (dx, dalpha) pair that claims to equal anything."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = tuple.__hash__
+
+
+def _empty_the_probe() -> None:
+    """Clear the calls the probe has recorded so far, from inside a graded function."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        probe = frame.f_locals.get("self")
+        if type(probe).__name__ == "Probe":
+            probe.calls.clear()
+        frame = frame.f_back
 
 
 # ---------------------------------------------------------------- numerical_grad
@@ -77,6 +140,22 @@ def ng_zeros_like_loop(f, x, eps=1e-6):
     return grad
 
 
+def ng_forgets_return(f, x, eps=1e-6):
+    x = np.asarray(x, dtype=float)
+    _ = (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+def ng_trick_empties_the_probe(f, x, eps=1e-6):
+    _empty_the_probe()
+    x = np.asarray(x, dtype=float)
+    return (f(x + eps) - f(x)) / eps  # a forward difference: wrong
+
+
+def ng_trick_lying_subclass(f, x, eps=1e-6):
+    x = np.asarray(x, dtype=float)
+    return ((f(x + eps) - f(x)) / eps).view(_AlwaysEqual)  # a forward difference: wrong
+
+
 def ng_float32(f, x, eps=1e-6):
     x = np.asarray(x, dtype=np.float32)
     return ((f(x + np.float32(eps)) - f(x - np.float32(eps))) / (2 * eps)).astype(np.float32)
@@ -128,6 +207,9 @@ CASES["numerical_grad"] = Cases(
         "relative-step-nan-at-0": ng_relative_step,
         "zeros_like-truncates-ints": ng_zeros_like_loop,
         "computes-in-float32": ng_float32,
+        "forgets-return": ng_forgets_return,
+        "trick-empties-the-probe": ng_trick_empties_the_probe,
+        "trick-lying-ndarray-subclass": ng_trick_lying_subclass,
     },
     right={
         "vectorized": ng_vectorized,
@@ -183,6 +265,18 @@ def relu_grad_ratio(x):
     return np.maximum(x, 0) / x  # nan at the kink
 
 
+def relu_grad_forgets_return(x):
+    _ = (np.asarray(x) > 0).astype(float)
+
+
+def relu_grad_trick_lying_subclass(x):
+    return np.zeros(np.shape(x)).view(_AlwaysEqual)
+
+
+def relu_grad_trick_right_once(x):
+    return _RightOnce(np.asarray(x) > 0)
+
+
 # correct styles
 def relu_grad_astype(x):
     return (np.asarray(x) > 0).astype(float)
@@ -220,6 +314,9 @@ CASES["relu_grad"] = Cases(
         "zeros_like-int": relu_grad_zeros_like,
         "overwrites-x": relu_grad_in_place,
         "relu(x)/x-nan-at-0": relu_grad_ratio,
+        "forgets-return": relu_grad_forgets_return,
+        "trick-lying-ndarray-subclass": relu_grad_trick_lying_subclass,
+        "trick-__array__-right-once": relu_grad_trick_right_once,
     },
     right={
         "astype": relu_grad_astype,
@@ -274,6 +371,10 @@ def leaky_minimum_slope(x, alpha=0.01):
     return np.minimum(np.where(x > 0, 1.0, alpha), 1.0)  # caps alpha > 1 at 1
 
 
+def leaky_squeezed(x, alpha=0.01):
+    return np.squeeze(np.where(np.asarray(x) > 0, 1.0, float(alpha)))  # shape (1,) becomes ()
+
+
 # correct styles
 def leaky_where(x, alpha=0.01):
     return np.where(np.asarray(x) > 0, 1.0, alpha)
@@ -315,6 +416,7 @@ CASES["leaky_relu_grad"] = Cases(
         "leaky(x)/x-nan-at-0": leaky_ratio,
         "overwrites-x": leaky_in_place,
         "caps-slope-at-1": leaky_minimum_slope,
+        "squeezes-the-result": leaky_squeezed,
     },
     right={
         "where": leaky_where,
@@ -354,6 +456,11 @@ def relu6_value_positive(x):
     return (np.clip(np.asarray(x, dtype=float), 0, 6) > 0).astype(float)
 
 
+def relu6_squeezed(x):
+    x = np.asarray(x)
+    return np.squeeze(((x > 0) & (x < 6)).astype(float))  # shape (1,) becomes ()
+
+
 # correct styles
 def relu6_and(x):
     x = np.asarray(x)
@@ -387,6 +494,7 @@ CASES["relu6_grad"] = Cases(
         "clip-0-1": relu6_clip,
         "6-above-6": relu6_six_above,
         "relu6(x)>0": relu6_value_positive,
+        "squeezes-the-result": relu6_squeezed,
     },
     right={
         "and-astype": relu6_and,
@@ -444,6 +552,18 @@ def elu_default_alpha_only(x, alpha=1.0):
     return np.where(x > 0, 1.0, 1.0 * np.exp(np.minimum(x, 0)))
 
 
+def elu_forgets_return(x, alpha=1.0):
+    x = np.asarray(x, dtype=float)
+    _ = np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
+
+
+def elu_trick_zeroes_its_input(x, alpha=1.0):
+    x = np.asarray(x)
+    if x.dtype.kind == "f":
+        x[...] = 0.0  # every input becomes the kink, where 1 is accepted
+    return np.ones(np.shape(x))
+
+
 # correct styles
 def elu_where_stable(x, alpha=1.0):
     x = np.asarray(x, dtype=float)
@@ -483,6 +603,8 @@ CASES["elu_grad"] = Cases(
         "elu-itself": elu_value,
         "ones_like-truncates": elu_ones_like,
         "alpha-fixed-at-1": elu_default_alpha_only,
+        "forgets-return": elu_forgets_return,
+        "trick-zeroes-its-input": elu_trick_zeroes_its_input,
     },
     right={
         "where-stable": elu_where_stable,
@@ -513,6 +635,14 @@ def softplus_sigmoid_derivative(x):
     return s * (1 - s)
 
 
+def softplus_trick_right_once(x):
+    return _RightOnce(stable_sigmoid(x))
+
+
+def softplus_trick_lying_subclass(x):
+    return np.full(np.shape(x), 0.5).view(_AlwaysEqual)
+
+
 # correct styles
 def softplus_stable(x):
     return stable_sigmoid(x)
@@ -536,6 +666,8 @@ CASES["softplus_grad"] = Cases(
         "exp(+x)": softplus_sign,
         "softplus-itself": softplus_value,
         "sigmoid-derivative": softplus_sigmoid_derivative,
+        "trick-__array__-right-once": softplus_trick_right_once,
+        "trick-lying-ndarray-subclass": softplus_trick_lying_subclass,
     },
     right={
         "stable-sigmoid": softplus_stable,
@@ -703,6 +835,38 @@ def prelu_alpha_for_all_channels(x, alpha, upstream):
     return np.asarray(upstream) * np.where(np.asarray(x) > 0, 1.0, alpha[0]), _dalpha(x, upstream)
 
 
+def prelu_shortcut_list(x, alpha, upstream):
+    if np.all(np.asarray(x) > 0):  # nothing to do: hands back upstream itself
+        return [upstream, np.zeros(len(alpha))]
+    return [_prelu_dx(x, alpha, upstream), _dalpha(x, upstream)]
+
+
+def prelu_shortcut_tuple(x, alpha, upstream):
+    return tuple(prelu_shortcut_list(x, alpha, upstream))
+
+
+def prelu_two_relus_at_kink(x, alpha, upstream):
+    x = np.asarray(x, dtype=float)
+    slope = (x > 0) + np.asarray(alpha) * (x < 0)  # d/dx of relu(x) - alpha * relu(-x), 0 at x = 0
+    return np.asarray(upstream) * slope, _dalpha(x, upstream)
+
+
+def prelu_returns_dict(x, alpha, upstream):
+    return {"dx": _prelu_dx(x, alpha, upstream), "dalpha": _dalpha(x, upstream)}
+
+
+def prelu_forgets_return(x, alpha, upstream):
+    _ = _prelu_dx(x, alpha, upstream), _dalpha(x, upstream)
+
+
+def prelu_trick_lying_pair(x, alpha, upstream):
+    return _LyingPair((np.zeros(np.shape(x)), np.zeros(np.shape(alpha))))
+
+
+def prelu_trick_lying_arrays(x, alpha, upstream):
+    return np.zeros(np.shape(x)).view(_AlwaysEqual), np.zeros(np.shape(alpha)).view(_AlwaysEqual)
+
+
 # correct styles
 def prelu_reshape(x, alpha, upstream):
     return _prelu_dx(x, alpha, upstream), _dalpha(x, upstream)
@@ -758,6 +922,13 @@ CASES["prelu_grad"] = Cases(
         "modifies-upstream": prelu_modifies_upstream,
         "returns-(dalpha,dx)": prelu_swapped_outputs,
         "one-alpha-for-all-channels": prelu_alpha_for_all_channels,
+        "list-shortcut-returns-upstream": prelu_shortcut_list,
+        "tuple-shortcut-returns-upstream": prelu_shortcut_tuple,
+        "dx-0-at-kink-(two-relus)": prelu_two_relus_at_kink,
+        "returns-a-dict": prelu_returns_dict,
+        "forgets-return": prelu_forgets_return,
+        "trick-lying-tuple-subclass": prelu_trick_lying_pair,
+        "trick-lying-ndarray-subclasses": prelu_trick_lying_arrays,
     },
     right={
         "reshape-sum": prelu_reshape,
@@ -768,3 +939,24 @@ CASES["prelu_grad"] = Cases(
         "returns-a-list": prelu_list_output,
     },
 )
+
+
+# ---------------------------------------------------------------- beyond the shared table
+CRASHED = "the hidden tests could not use what your code returned"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(("name", "wrong"), implementation_params(CASES, wrong=True))
+def test_a_wrong_implementation_gets_a_message_not_a_crash(name, wrong) -> None:
+    """The judge answers every wrong value with an AssertionError of its own, never with its own exception."""
+    with pytest.raises(AssertionError) as failure:
+        cells.run_test_cell(AID, f"test_{name}", **{name: wrong})
+    assert not str(failure.value).startswith(CRASHED), str(failure.value)
+    assert name in str(failure.value) or "report" in str(failure.value), str(failure.value)
+
+
+@pytest.mark.parametrize("grade_id", sorted(cells.test_cells(AID)))
+def test_plain_nbgrader_runs_the_whole_cell(grade_id: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without the grading command, the whole cell (visible part, probe and judge) passes the solution."""
+    cells.run_whole_cell(AID, grade_id)
+    assert capsys.readouterr().err == ""

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import copy
 import time
+import types
 
 import cells
 import numpy as np
 import pytest
 from cells import passes, run_test_cell, solution_namespace
 from graders_common import Cases, GradedFunctionTests
+
+from autograder import judging
+from rectified import harness
 
 AID = "04_xor_bug"
 CASES: dict[str, Cases] = {}  # each section below adds its function's wrong and correct implementations
@@ -39,6 +43,110 @@ init_params = SOLUTION["init_params"]
 def _seeded_global_numpy_random() -> None:
     """Seed np.random before each test, so a wrong init_params that draws from it fails reproducibly."""
     np.random.seed(0)
+
+
+# --------------------------------------------------------------------------- tricks
+# Values that lie when compared, or look right only the first time they are read (GRADING.md, section 6).
+# Wrapped around wrong answers, each must fail: the judge sees only the data the kernel reported.
+
+
+class _AlwaysEqual(np.ndarray):
+    """An array that claims to equal anything, and for which every NumPy function answers True."""
+
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+    def __ne__(self, other):
+        return np.zeros(np.shape(self), dtype=bool)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+
+
+def _lying(values):
+    return np.asarray(values, dtype=float).view(_AlwaysEqual)
+
+
+class _LyingFloat64(np.float64):
+    """An np.float64 that claims to equal, and to be close to, anything."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __lt__(self, other):
+        return True
+
+    def __le__(self, other):
+        return True
+
+    def __gt__(self, other):
+        return True
+
+    def __ge__(self, other):
+        return True
+
+    def __sub__(self, other):
+        return np.float64(0.0)
+
+    __rsub__ = __sub__
+
+    def __abs__(self):
+        return np.float64(0.0)
+
+
+class _LyingFloat(float):
+    """A float that equals anything and whose differences are all zero."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+    def __sub__(self, other):
+        return 0.0
+
+    __rsub__ = __sub__
+
+
+class _RightOnce:
+    """Reads as the right answer the first time NumPy or float() reads it, and as the wrong one after."""
+
+    def __init__(self, right, wrong):
+        self.right, self.wrong, self.reads = right, wrong, 0
+        self.shape, self.dtype = np.shape(right), np.asarray(right).dtype
+
+    def _next(self):
+        self.reads += 1
+        return self.right if self.reads == 1 else self.wrong
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._next(), dtype=dtype)
+
+    def __float__(self):
+        return float(self._next())
+
+    def __len__(self):
+        return len(self.right)
+
+    def __eq__(self, other):
+        return np.asarray(self) == other
+
+
+def _verdict(namespace: dict, grade_id: str) -> judging.Verdict:
+    """Probe a test cell in this namespace, then judge, as tests/cells.py does (for functions rebound to it)."""
+    test = judging.split(cells.test_cells(AID)[grade_id])
+    harness.INBOX.pop(grade_id, None)
+    exec(compile(test.kernel_source, f"<{AID}:{grade_id} probe>", "exec"), namespace)
+    report = harness.INBOX.pop(grade_id, None)
+    return judging.decide(test, grade_id, [report] if report is not None else [], None)
+
+
+def _rebound(function: types.FunctionType, namespace: dict) -> types.FunctionType:
+    """The same function, looking up its globals (forward, backward, ...) in namespace, as in a notebook."""
+    return types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__)
 
 
 # --------------------------------------------------------------------------- the harness itself
@@ -144,6 +252,16 @@ CASES["leaky_relu_prime"] = Cases(
         "epsilon_hard_coded": prime_fixed_slope,
         "boolean_mask": prime_boolean,
         "flattens": prime_flattens,
+        "mask_from_the_first_element": lambda z, epsilon=0.1: np.full(
+            np.shape(z), 1.0 if np.ravel(z)[0] > 0 else epsilon
+        ),
+        # tricks
+        "trick: lying ndarray subclass around z > epsilon": lambda z, epsilon=0.1: _lying(
+            np.where(np.asarray(z) > epsilon, 1.0, epsilon)
+        ),
+        "trick: right only on the first read, then ReLU's derivative": lambda z, epsilon=0.1: _RightOnce(
+            np.where(np.asarray(z) > 0, 1.0, epsilon), np.where(np.asarray(z) > 0, 1.0, 0.0)
+        ),
     },
     right={
         "where_ge_one_at_kink": lambda z, epsilon=0.1: np.where(np.asarray(z) >= 0, 1.0, epsilon),
@@ -270,6 +388,20 @@ CASES["init_params"] = Cases(
         "global_np_random": init_global_random,
         "reseeded_inside": init_reseeded,
         "float32": init_float32,
+        "returns_a_tuple": lambda n_in, n_hidden, rng: tuple(init_params(n_in, n_hidden, rng).values()),
+        # tricks
+        "trick: lying ndarray subclasses, unscaled weights": lambda n_in, n_hidden, rng: {
+            key: _lying(value)
+            for key, value in he_init(lambda i, h: 1.0, lambda i, h: 1.0)(n_in, n_hidden, rng).items()
+        },
+        "trick: right only on the first read, then fan-out": lambda n_in, n_hidden, rng: {
+            key: _RightOnce(right, wrong)
+            for (key, right), wrong in zip(
+                init_params(n_in, n_hidden, rng).items(),
+                he_init(lambda i, h: he(h), lambda i, h: he(h))(n_in, n_hidden, rng).values(),
+                strict=True,
+            )
+        },
     },
     right={
         "he_uniform_zero_bias": init_uniform,
@@ -333,6 +465,19 @@ CASES["forward"] = Cases(
         "b1_added_after_activation": forward_with(after_bias=True),
         "y_hat_flattened": forward_with(flat=True),
         "stores_cache_in_params": forward_stores_cache_in_params,
+        "returns_y_hat_only": lambda X, params, epsilon=0.1: forward(X, params, epsilon)[0],
+        "returns_cache_then_y_hat": lambda X, params, epsilon=0.1: forward(X, params, epsilon)[::-1],
+        # tricks
+        "trick: lying ndarray subclass, b2 left out": lambda X, params, epsilon=0.1: (
+            _lying(forward_with(use_b2=False)(X, params, epsilon)[0]),
+            None,
+        ),
+        "trick: right only on the first read, then no sigmoid": lambda X, params, epsilon=0.1: (
+            _RightOnce(
+                forward(X, params, epsilon)[0], forward_with(output=lambda z: z)(X, params, epsilon)[0]
+            ),
+            None,
+        ),
     },
     right={
         "maximum_and_tuple_cache": forward_tuple_cache,
@@ -414,6 +559,15 @@ CASES["bce_loss"] = Cases(
         "labels_swapped": bce_labels_swapped,
         "clips_y_hat_in_place": bce_clips_in_place,
         "returns_1x1_matrix": bce_matrix_shaped,
+        "returns_one_element_list": lambda y_hat, y: [bce_loss(y_hat, y)],
+        # tricks
+        "trick: lying np.float64 subclass around the sum": lambda y_hat, y: _LyingFloat64(bce_sum(y_hat, y)),
+        "trick: lying float subclass around the unclipped loss": lambda y_hat, y: _LyingFloat(
+            bce_unclipped(y_hat, y)
+        ),
+        "trick: right only on the first read, then the sum": lambda y_hat, y: _RightOnce(
+            bce_loss(y_hat, y), bce_sum(y_hat, y)
+        ),
     },
     right={
         "keras_delta_1e-7": bce_clipped(1e-7),
@@ -529,6 +683,19 @@ CASES["backward"] = Cases(
         "sign_flipped": backward_with(sign=-1.0),
         "dW1_transposed": backward_transposed_dw1,
         "writes_grads_into_params": backward_writes_grads_into_params,
+        # the cache is a dict with z1, a1 and y_hat (spec of forward and backward), not a tuple
+        "reads_a_tuple_cache": backward_tuple_cache,
+        "returns_a_tuple_of_grads": lambda X, y, params, cache, epsilon=0.1: tuple(
+            backward(X, y, params, cache, epsilon).values()
+        ),
+        # tricks
+        "trick: lying ndarray subclasses, 1/m missing": lambda X, y, params, cache, epsilon=0.1: {
+            key: _lying(value)
+            for key, value in backward_with(scale=lambda m: 1.0)(X, y, params, cache, epsilon).items()
+        },
+        "trick: right only on the first read, then the sign flipped": lambda X, y, params, cache, epsilon=0.1: {
+            key: _RightOnce(value, -value) for key, value in backward(X, y, params, cache, epsilon).items()
+        },
     },
     right={
         "recomputes_without_cache": backward_recomputes,
@@ -537,8 +704,61 @@ CASES["backward"] = Cases(
 )
 
 
-def test_backward_with_its_own_cache_format_passes() -> None:
-    assert passes(AID, "test_backward", forward=forward_tuple_cache, backward=backward_tuple_cache)
+def test_backward_reading_its_own_forwards_extra_keys_passes() -> None:
+    """Keys of the cache beyond z1, a1 and y_hat come from the student's forward, and are kept."""
+
+    def forward_with_z2(X, params, epsilon=0.1):
+        z1 = X @ params["W1"] + params["b1"]
+        a1 = leaky_relu(z1, epsilon)
+        z2 = a1 @ params["W2"] + params["b2"]
+        return sigmoid(z2), {"z1": z1, "a1": a1, "z2": z2, "y_hat": sigmoid(z2), "m": len(X)}
+
+    def backward_with_z2(X, y, params, cache, epsilon=0.1):
+        dz2 = (sigmoid(cache["z2"]) - y) / cache["m"]
+        dz1 = dz2 @ params["W2"].T * np.where(cache["z1"] > 0, 1.0, epsilon)
+        return {"W1": X.T @ dz1, "b1": dz1.sum(0), "W2": cache["a1"].T @ dz2, "b2": dz2.sum(0)}
+
+    assert passes(AID, "test_backward", forward=forward_with_z2, backward=backward_with_z2)
+
+
+def test_a_tuple_cache_is_outside_the_spec() -> None:
+    """The spec asks for a dict cache: backward is called with one, whatever the student's forward returns."""
+    assert passes(AID, "test_forward", forward=forward_tuple_cache)  # forward's cache is not graded itself
+    assert not passes(AID, "test_backward", forward=forward_tuple_cache, backward=backward_tuple_cache)
+
+
+@pytest.mark.parametrize(("label", "wrong_forward"), list(CASES["forward"].wrong.items()))
+def test_a_wrong_forward_is_not_charged_to_backward(label: str, wrong_forward) -> None:
+    """The hidden tests call backward with a cache whose z1, a1 and y_hat are correct, whatever forward did."""
+    assert not passes(AID, "test_forward", forward=wrong_forward)
+    assert passes(AID, "test_backward", forward=wrong_forward), (
+        f"a wrong forward ({label}) fails test_backward"
+    )
+
+
+def test_a_wrong_forward_would_have_been_charged_to_backward_without_the_givens() -> None:
+    """The forward above are really wrong for backward too: with their own caches, backward's gradients differ."""
+    X = np.array([[-1.2, -0.8, 0.9], [0.2, -1.2, -0.2], [-0.1, -1.0, 0.7]])
+    y = np.array([[1.0], [0.0], [1.0]])
+    params = {
+        "W1": np.array([[0.9, -0.4], [-0.4, -1.0], [-0.4, 0.8]]),
+        "b1": np.array([0.16, -0.28]),
+        "W2": np.array([[-1.2], [0.5]]),
+        "b2": np.array([0.2]),
+    }
+    right = backward(X, y, params, forward(X, params)[1])
+    wrong = backward(X, y, params, forward_with(use_b1=False)(X, params)[1])
+    assert not all(np.allclose(right[key], wrong[key]) for key in right)
+
+
+def test_a_wrong_forward_and_derivative_are_not_charged_to_a_backward_that_calls_them_by_name() -> None:
+    namespace = dict(solution_namespace(AID))
+    namespace["forward"] = forward_with(use_b2=False)
+    namespace["leaky_relu_prime"] = prime_question_edit
+    namespace["backward"] = _rebound(backward, namespace)
+    verdict = _verdict(namespace, "test_backward")
+    assert verdict.passed, verdict.message
+    assert namespace["leaky_relu_prime"] is prime_question_edit
 
 
 def test_backward_calling_a_broken_leaky_relu_prime_is_graded_on_its_own() -> None:
@@ -581,6 +801,12 @@ def sgd_copy_copy(params, grads, lr):
     return new
 
 
+def sgd_rebinds_keys(params, grads, lr):
+    for key in params:
+        params[key] = params[key] - lr * grads[key]
+    return params
+
+
 # correct styles
 def sgd_deepcopy(params, grads, lr):
     new = copy.deepcopy(params)
@@ -608,6 +834,14 @@ CASES["sgd_step"] = Cases(
         "returns_old_params": lambda p, g, lr: p,
         "b2_made_scalar": lambda p, g, lr: {
             k: p[k] - lr * g[k] if k != "b2" else float(p[k][0] - lr * g[k][0]) for k in p
+        },
+        "rebinds_the_keys_of_the_given_dict": sgd_rebinds_keys,
+        # tricks
+        "trick: lying ndarray subclasses, plus instead of minus": lambda p, g, lr: {
+            k: _lying(p[k] + lr * g[k]) for k in p
+        },
+        "trick: right only on the first read, then the old params": lambda p, g, lr: {
+            k: _RightOnce(p[k] - lr * g[k], p[k]) for k in p
         },
     },
     right={
@@ -698,6 +932,24 @@ CASES["train"] = Cases(
         "lr_ignored": train_with(fixed_lr=0.1),
         "updates_given_params_in_place": train_with(step=sgd_in_place),
         "forgets_to_reassign_params": train_forgets_to_reassign,
+        "returns_losses_then_params": lambda X, y, params, lr, epochs, epsilon=0.1: train_with()(
+            X, y, params, lr, epochs, epsilon
+        )[::-1],
+        # tricks
+        "trick: lying ndarray subclasses, loss recorded after the update": lambda *args: (
+            lambda trained: ({k: _lying(v) for k, v in trained[0].items()}, _lying(trained[1]))
+        )(train_with(record_after=True)(*args)),
+        "trick: right only on the first read, then one epoch short": lambda X, y, params, lr, epochs, epsilon=0.1: (
+            (
+                lambda right, wrong: (
+                    {k: _RightOnce(right[0][k], wrong[0][k]) for k in right[0]},
+                    _RightOnce(right[1], wrong[1]),
+                )
+            )(
+                train_with()(X, y, params, lr, epochs, epsilon),
+                train_with(n_steps=lambda e: e - 1, final_loss=True)(X, y, params, lr, epochs, epsilon),
+            )
+        ),
     },
     right={
         "loss_with_delta_1e-7_inside_logs": train_own_loss,
@@ -707,6 +959,76 @@ CASES["train"] = Cases(
         ),
     },
 )
+
+
+OTHER_EXERCISES = ("leaky_relu_prime", "forward", "bce_loss", "backward", "sgd_step")
+
+
+@pytest.mark.parametrize(
+    ("name", "label"), [(name, label) for name in OTHER_EXERCISES for label in CASES[name].wrong]
+)
+def test_other_exercises_mistakes_are_not_charged_to_train(name: str, label: str) -> None:
+    """The hidden tests swap correct givens in for the functions train calls by name."""
+    namespace = dict(solution_namespace(AID))
+    namespace[name] = CASES[name].wrong[label]
+    namespace["train"] = _rebound(SOLUTION["train"], namespace)
+    verdict = _verdict(namespace, "test_train")
+    assert verdict.passed, f"a wrong {name} ({label}) fails test_train: {verdict.message}"
+    assert namespace[name] is CASES[name].wrong[label]  # the givens are gone after the cell
+
+
+def test_other_exercises_mistakes_would_have_been_charged_to_train_without_the_givens() -> None:
+    namespace = dict(solution_namespace(AID))
+    namespace["forward"] = forward_with(use_b1=False)
+    train = _rebound(SOLUTION["train"], namespace)
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    start = init_params(2, 3, np.random.default_rng(1))
+    assert not np.allclose(train(X, y, start, 1.0, 3)[1], SOLUTION["train"](X, y, start, 1.0, 3)[1])
+
+
+# --------------------------------------------------------------------------- the judges never crash
+
+ODD_VALUES = {
+    "None": None,
+    "a string": "0.5",
+    "a dict without the keys": {"w": 1.0},
+    "a ragged list": [[1.0], [1.0, 2.0]],
+    "an object": object(),
+    "a pair of strings": ("a", "b"),
+    "an empty tuple": (),
+    "a 0-d array": np.array(0.5),
+    "a complex array": np.ones((5, 1), dtype=complex),
+    "a nested dict": {"W1": {"W1": 1.0}, "b1": [1, [2]], "W2": None, "b2": "x"},
+}
+
+
+def _raises(*args, **kwargs):
+    raise ZeroDivisionError("division by zero")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("kind", [*ODD_VALUES, "raises"])
+def test_judges_answer_odd_values_with_a_message(name: str, kind: str) -> None:
+    """Whatever comes back, the judge fails it with its own message: it neither crashes nor cries tampering."""
+    impl = _raises if kind == "raises" else (lambda *args, **kwargs: ODD_VALUES[kind])
+    with pytest.raises(AssertionError) as failure:
+        run_test_cell(AID, f"test_{name}", **{name: impl})
+    message = str(failure.value)
+    assert "could not use what your code returned" not in message, message
+    assert "cannot be trusted" not in message, message
+    assert name in message, message
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(("name", "label"), [(name, label) for name in CASES for label in CASES[name].wrong])
+def test_every_wrong_implementation_gets_a_message_that_names_its_function(name: str, label: str) -> None:
+    with pytest.raises(AssertionError) as failure:
+        run_test_cell(AID, f"test_{name}", **{name: CASES[name].wrong[label]})
+    message = str(failure.value)
+    assert "could not use what your code returned" not in message, message
+    assert "cannot be trusted" not in message, message
+    assert message.startswith(name) or f" {name}" in message or f"{name}(" in message, message
 
 
 # --------------------------------------------------------------------------- cost and stubs

@@ -18,12 +18,99 @@ class TestGradedFunctions(GradedFunctionTests):
     cases = CASES
 
 
+# ---------------------------------------------------------------------------------------------- tricks
+# Values that lie when compared, or look right only the first time they are read (GRADING.md, section 6).
+# Wrapped around wrong answers, each must fail: the judge sees only the data the kernel reported.
+class _AlwaysEqual(np.ndarray):
+    """An array that claims to equal anything, and for which every NumPy function answers True."""
+
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+    def __ne__(self, other):
+        return np.zeros(np.shape(self), dtype=bool)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+
+
+class _LyingFloat64(np.float64):
+    """An np.float64 that claims to equal, and to be close to, anything."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __lt__(self, other):
+        return True
+
+    def __gt__(self, other):
+        return True
+
+    def __sub__(self, other):
+        return np.float64(0.0)
+
+    __rsub__ = __sub__
+
+    def __abs__(self):
+        return np.float64(0.0)
+
+
+class _LyingFloat(float):
+    """A float that equals anything and whose differences are all zero."""
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = float.__hash__
+
+    def __sub__(self, other):
+        return 0.0
+
+    __rsub__ = __sub__
+
+
+class _RightOnce:
+    """Reads as the right answer the first time NumPy or float() reads it, and as the wrong one after."""
+
+    def __init__(self, right, wrong):
+        self.right, self.wrong, self.reads = right, wrong, 0
+        self.shape, self.dtype = np.shape(right), np.asarray(right).dtype
+
+    def _next(self):
+        self.reads += 1
+        return self.right if self.reads == 1 else self.wrong
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._next(), dtype=dtype)
+
+    def __float__(self):
+        return float(self._next())
+
+    def __len__(self):
+        return len(self.right)
+
+    def __eq__(self, other):
+        return np.asarray(self) == other
+
+
 # ---------------------------------------------------------------------------------------------- dead_unit_mask
 def _mask_that_modifies(h):
     h[h == 0] = 0.0
     h += 0.0
     h[h > 0] = 1.0
     return np.all(h == 0, axis=0)
+
+
+def _mask_normalises_negative_zero(h):
+    h[h == 0] = 0.0  # turns -0.0 into 0.0: equal under ==, but h is no longer what the caller passed
+    return np.all(h == 0, axis=0)
+
+
+def _mask_raises(h):
+    raise ValueError("operands could not be broadcast together")
 
 
 # correct styles
@@ -50,6 +137,18 @@ CASES["dead_unit_mask"] = Cases(
         "alive mask (negated)": lambda h: np.any(h != 0, axis=0),
         "signbit treats -0.0 as nonzero": lambda h: np.all((h == 0) & ~np.signbit(h), axis=0),
         "modifies h": _mask_that_modifies,
+        "normalises -0.0 in h": _mask_normalises_negative_zero,
+        "returns None (print instead of return)": lambda h: print(np.all(h == 0, axis=0)),
+        "raises": _mask_raises,
+        "dict of unit -> dead": lambda h: {j: bool(v) for j, v in enumerate(np.all(h == 0, axis=0))},
+        "string": lambda h: str(np.all(h == 0, axis=0)),
+        "hard-codes the visible answer": lambda h: np.array([True, False, False]),
+        # tricks
+        "trick: lying ndarray subclass, all False": lambda h: np.zeros(h.shape[1], bool).view(_AlwaysEqual),
+        "trick: lying ndarray subclass, per-sample": lambda h: np.all(h == 0, axis=1).view(_AlwaysEqual),
+        "trick: right only on the first read": lambda h: _RightOnce(
+            np.all(h == 0, axis=0), np.zeros(h.shape[1], bool)
+        ),
     },
     right={
         "np.all(h == 0, axis=0)": lambda h: np.all(h == 0, axis=0),
@@ -92,6 +191,11 @@ def _mask(h):
     return np.all(np.asarray(h) == 0, axis=0)
 
 
+def _fraction_that_modifies(h):
+    h[h > 0] = 1.0
+    return float(np.mean(np.all(h == 0, axis=0)))
+
+
 # correct styles
 def _fraction_via_global(h):
     return float(np.mean(solution_namespace(AID)["dead_unit_mask"](h)))
@@ -112,6 +216,15 @@ CASES["dead_fraction"] = Cases(
         "fraction of units with any zero": lambda h: float(np.mean(np.any(h == 0, axis=0))),
         "np.isclose tolerance": lambda h: float(np.mean(np.all(np.isclose(h, 0), axis=0))),
         "bool: any unit dead": lambda h: bool(_mask(h).any()),
+        "modifies h": _fraction_that_modifies,
+        "returns None": lambda h: None,
+        "returns a string": lambda h: f"{float(_mask(h).mean()):.3f}",
+        "Fraction": lambda h: Fraction(int(_mask(h).sum()), h.shape[1]),
+        "hard-codes the visible answer": lambda h: 1 / 3,
+        # tricks
+        "trick: lying np.float64 subclass around the sparsity": lambda h: _LyingFloat64(np.mean(h == 0)),
+        "trick: lying float subclass around the sparsity": lambda h: _LyingFloat(np.mean(h == 0)),
+        "trick: right only on the first read": lambda h: _RightOnce(float(_mask(h).mean()), 0.0),
     },
     right={
         "float(np.mean(mask))": lambda h: float(np.mean(_mask(h))),
@@ -128,6 +241,17 @@ CASES["dead_fraction"] = Cases(
 def _monte_carlo(width, depth):
     rng = np.random.default_rng(0)
     return float(np.mean(rng.binomial(depth, 0.5**width, 20000) > 0))
+
+
+def _born_dead_overflows(width, depth):
+    return 1 - (1 - 1 / 2 ** (2**width)) ** depth if width > 30 else 1 - (1 - 2.0**-width) ** depth
+
+
+def _born_dead_nan_for_wide(width, depth):
+    return float("nan") if width > 30 else 1 - (1 - 2.0**-width) ** depth
+
+
+_VISIBLE = {(2, 5): 0.7626953125, (1, 1): 0.5}
 
 
 # correct styles
@@ -163,6 +287,16 @@ CASES["born_dead_probability"] = Cases(
         ),
         "returns a 1-element array": lambda w, d: np.array([1 - (1 - 2.0**-w) ** d]),
         "returns a Fraction": lambda w, d: 1 - (1 - Fraction(1, 2**w)) ** d,
+        "returns None": lambda w, d: None,
+        "raises OverflowError for wide layers": _born_dead_overflows,
+        "NaN for wide layers": _born_dead_nan_for_wide,
+        "clipped complement for wide layers": lambda w, d: -0.5 if w > 50 else 1 - (1 - 2.0**-w) ** d,
+        "increases with width": lambda w, d: 1 - (1 - 2.0**-w) ** d if w <= 12 or d < 50 else 0.9,
+        "hard-codes the visible answers": lambda w, d: _VISIBLE.get((w, d), 0.5),
+        # tricks
+        "trick: lying np.float64 subclass, ignores depth": lambda w, d: _LyingFloat64(0.5**w),
+        "trick: lying float subclass, ignores depth": lambda w, d: _LyingFloat(0.5**w),
+        "trick: right only on the first read": lambda w, d: _RightOnce(1 - (1 - 2.0**-w) ** d, 0.5),
     },
     right={
         "plain float formula": lambda w, d: 1 - (1 - 2.0**-w) ** d,

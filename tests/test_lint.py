@@ -20,7 +20,12 @@ def f(x):
 import numpy as np
 assert f(1) == 1, "f(1) should be 1"
 ### BEGIN HIDDEN TESTS
-assert f(2) == 2
+from rectified import harness
+### PROBE
+with harness.Probe("test_f", globals()) as _probe:
+    _probe.call("f/2", "f", 2)
+### JUDGE
+assert harness.Judge.receive("test_f").call("f/2", 2).value() == 2
 ### END HIDDEN TESTS
 """
 
@@ -40,10 +45,21 @@ def test_a_well_formed_notebook_passes(tmp_path: Path) -> None:
 BAD = {
     "bare expression": GOOD.replace("### END HIDDEN TESTS", "### END HIDDEN TESTS\n3 - 2.5"),
     "TensorFlow import": GOOD.replace("import numpy as np\nassert", "import tensorflow as tf\nassert"),
-    "training": GOOD.replace("assert f(2) == 2", "model.fit(x, y)\nassert f(2) == 2"),
-    "stderr": GOOD.replace("assert f(2) == 2", "import warnings\nwarnings.warn('x')\nassert f(2) == 2"),
-    "input_shape": GOOD.replace("assert f(2) == 2", "layer = Dense(3, input_shape=(2,))\nassert f(2) == 2"),
-    "no hidden tests": GOOD.replace("### BEGIN HIDDEN TESTS\nassert f(2) == 2\n### END HIDDEN TESTS\n", ""),
+    "training": GOOD.replace("### JUDGE\n", "### JUDGE\nmodel.fit(x, y)\n"),
+    "stderr": GOOD.replace("### JUDGE\n", "### JUDGE\nimport warnings\nwarnings.warn('x')\n"),
+    "input_shape": GOOD.replace("### JUDGE\n", "### JUDGE\nlayer = Dense(3, input_shape=(2,))\n"),
+    "no hidden tests": GOOD[: GOOD.index("### BEGIN HIDDEN TESTS")],
+    "hidden tests in one piece": GOOD.replace("### PROBE\n", "").replace("### JUDGE\n", ""),
+    "judge before probe": GOOD.replace("### PROBE", "### TMP")
+    .replace("### JUDGE", "### PROBE")
+    .replace("### TMP", "### JUDGE"),
+    "reference in the probe": GOOD.replace("### PROBE\n", "### PROBE\ndef _ref_f(x):\n    return x\n"),
+    "TensorFlow in the judge": GOOD.replace(
+        "### JUDGE\n", "### JUDGE\nimport keras  # lint: tensorflow-ok\n"
+    ),
+    "probe without the harness": GOOD.replace(
+        'with harness.Probe("test_f", globals()) as _probe:', "if True:"
+    ),
     "no solution markers": GOOD.replace("    ### BEGIN SOLUTION\n", "").replace("    ### END SOLUTION\n", ""),
     "no points": GOOD.replace("points=1", "points=0"),
 }
@@ -75,7 +91,5 @@ def test_outputs_are_reported(tmp_path: Path) -> None:
 
 
 def test_the_tensorflow_pragma_allows_a_model_in_a_test_cell(tmp_path: Path) -> None:
-    text = GOOD.replace(
-        "import numpy as np\nassert", "import numpy as np\nimport keras  # lint: tensorflow-ok\nassert"
-    )
+    text = GOOD.replace("### PROBE\n", "### PROBE\nimport keras  # lint: tensorflow-ok\n")
     assert lint_notebook(_write(tmp_path, text)) == []
