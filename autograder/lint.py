@@ -19,11 +19,30 @@ STDERR_WRITERS = re.compile(
 TF_ALLOWED = "# lint: tensorflow-ok"
 
 
+# The judge's checks return None, so a cell may end with one: nothing is displayed, nothing read as a score.
+JUDGE_CHECKS = {"elementwise", "points", "large", "between", "kinks", "formula"}
+
+
+def _is_judge_check(node: ast.expr) -> bool:
+    """True for a call such as _judge.formula(...) or harness.Judge.receive(...).kinks(...)."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in JUDGE_CHECKS
+        and (
+            ast.unparse(node.func.value) == "_judge"
+            or ast.unparse(node.func.value).startswith("harness.Judge")
+        )
+    )
+
+
 def _ends_with_expression(source: str) -> bool:
     """True when the cell's last statement is a bare expression (nbgrader reads its value as partial credit)."""
     code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
     tree = ast.parse(code)
-    return bool(tree.body) and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";")
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr) or source.rstrip().endswith(";"):
+        return False
+    return not _is_judge_check(tree.body[-1].value)
 
 
 def _probe_and_judge_problems(where: str, source: str) -> list[str]:

@@ -414,6 +414,19 @@ def describe(value: object) -> str:
     return _short(repr(value))
 
 
+def shown(value: object) -> str:
+    """describe(value), with the shape added once for a value that is not an array but has one (a list)."""
+    shape = shape_of(value)
+    if shape is None or isinstance(value, np.ndarray) or as_float_array(value) is None:
+        return describe(value)
+    return f"{describe(value)} (shape {shape})"
+
+
+def keys_text(mapping: Mapping) -> str:
+    """A mapping's keys for a message, sorted: 'W1', 'b1'."""
+    return ", ".join(sorted(map(repr, mapping)))
+
+
 def shape_of(value: object) -> tuple | None:
     """np.shape of a plain value, None when it has none."""
     if isinstance(value, Opaque):
@@ -530,6 +543,43 @@ class Call:
             if not unchanged(self.kwargs_after.get(key), before):
                 raise AssertionError(f"{self.text} modified its argument {key}; it must leave it unchanged")
 
+    def left_inputs_alone(self, names: Sequence[str]) -> None:
+        """left_arguments_alone, naming each argument (and each array of a dict) as names says."""
+        after = self.args_after if type(self.args_after) is list else []
+        for index, (name, before) in enumerate(zip(names, self.args, strict=False)):
+            got = after[index] if index < len(after) else None
+            if isinstance(before, dict):
+                if not isinstance(got, dict) or set(got) != set(before):
+                    keys = keys_text(got) if isinstance(got, dict) else describe(got)
+                    raise AssertionError(
+                        f"{self.text} changed the keys of {name} to {keys}; leave the dict {name} as it was given"
+                    )
+                for key, value in before.items():
+                    if not unchanged(got[key], value):
+                        raise AssertionError(
+                            f"{self.text} modified {name}[{key!r}] in place; leave {name} and its arrays unchanged"
+                        )
+            elif not unchanged(got, before):
+                raise AssertionError(f"{self.text} modified its argument {name}; leave it unchanged")
+
+    def number(self) -> float:
+        """What the call returned, as a float; a failure unless it is one floating-point number."""
+        got = self.value()
+        if isinstance(got, float | np.floating) and not isinstance(got, bool):
+            return float(got)
+        if isinstance(got, np.ndarray) and got.ndim == 0 and got.dtype.kind == "f":
+            return float(got)
+        why = ""
+        if isinstance(got, bool | np.bool_):
+            why = " -- a comparison gives a bool"
+        elif isinstance(got, int | np.integer) or (isinstance(got, np.ndarray) and got.dtype.kind in "iu"):
+            why = " -- an integer: integer division (//) or round(...) without digits loses the fraction"
+        elif isinstance(got, np.ndarray):
+            why = f" -- an array of shape {got.shape}; return one number, e.g. float(...) of a scalar"
+        elif isinstance(got, list | tuple):
+            why = f" -- a {type(got).__name__}; return the number itself"
+        raise AssertionError(f"{self.text} returned {describe(got)}; expected one floating-point number{why}")
+
     def returned_new_memory(self) -> None:
         """A failure when the result shares memory with an argument."""
         if any(self.shares):
@@ -615,8 +665,11 @@ class Judge:
         except Exception as error:
             raise Tampered(f"the report of {cell_id} is malformed ({_short(error)})") from None
 
-    def call(self, label: str, *args: object, **kwargs: object) -> Call:
-        """The call recorded under label; Tampered when its inputs are not the judge's own (ANY: unknown)."""
+    def call(self, label: str, *args: object, shown_as: str = "", **kwargs: object) -> Call:
+        """The call recorded under label; Tampered when its inputs are not the judge's own (ANY: unknown).
+
+        shown_as, when given, is how the messages name the call, e.g. "init_params(3, 5, rng)".
+        """
         call = self.calls.get(label)
         if call is None:
             stopped = self.report.get("stopped")
@@ -634,6 +687,8 @@ class Judge:
                 same_input(call.kwargs[k], w) for k, w in kwargs.items()
             ):
                 raise Tampered(f"the call {label!r} in {self.cell_id} did not get the grader's parameters")
+        if shown_as:
+            call.text = shown_as
         return call
 
     def value(self, label: str) -> object:
@@ -644,6 +699,41 @@ class Judge:
 
     # -------------------------------------------------------------- the standard checks
 
+    def formula(
+        self,
+        name: str,
+        cases: Sequence[tuple],
+        want: Callable[..., float],
+        formula: str,
+        mistakes: Sequence[tuple[Callable[..., float], str]] = (),
+        otherwise: str = "",
+    ) -> None:
+        """Each call name(*args) returned one float close to want(*args); a failure otherwise that names the
+        mistake (a formula in mistakes) explaining every value returned, or else says otherwise."""
+        calls = [self.call(f"{name}({', '.join(map(repr, args))})", *args) for args in cases]
+        got = [call.number() for call in calls]
+
+        def gives(mistake: Callable[..., float], args: tuple, value: float) -> bool:
+            try:
+                return bool(np.isclose(value, float(mistake(*(float(a) for a in args))), rtol=RTOL, atol=0))
+            except (ArithmeticError, ValueError):
+                return False
+
+        for call, value, args in zip(calls, got, cases, strict=True):
+            expected = want(*(float(a) for a in args))
+            if not np.isclose(value, expected, rtol=RTOL, atol=0):
+                named = next(
+                    (
+                        f" -- that is {what}"
+                        for mistake, what in mistakes
+                        if all(gives(mistake, a, g) for a, g in zip(cases, got, strict=True))
+                    ),
+                    f" ({otherwise})" if otherwise else "",
+                )
+                raise AssertionError(
+                    f"{call.text} returned {value!r}; expected {expected!r} = {formula}{named}"
+                )
+
     def elementwise(
         self,
         name: str,
@@ -651,9 +741,14 @@ class Judge:
         avoid: Sequence[float] = (),
         hint: str = "",
         tag: str = "",
+        rtol: float = RTOL,
+        atol: float = ATOL,
         **kwargs: object,
     ) -> None:
-        """Shapes 0-d to 3-d, Python numbers, integers, float32, no mutation, no shared memory, values."""
+        """Shapes 0-d to 3-d, Python numbers, integers, float32, no mutation, no shared memory, values.
+
+        rtol and atol are the spec's tolerance; float32 input is compared to at least rtol 1e-4, atol 1e-6.
+        """
         extra = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         for index, x in enumerate(elementwise_inputs(avoid)):
             call = self.call(f"{name}/{tag}array{index}", x, **kwargs)
@@ -676,7 +771,8 @@ class Judge:
                 )
             call.left_arguments_alone()
             call.returned_new_memory()
-            tolerance = {"rtol": 1e-4, "atol": 1e-6} if x.dtype == np.float32 else {}
+            wide = x.dtype == np.float32
+            tolerance = {"rtol": max(rtol, 1e-4) if wide else rtol, "atol": max(atol, 1e-6) if wide else atol}
             on = (
                 " on integers"
                 if x.dtype.kind == "i"
@@ -693,7 +789,13 @@ class Judge:
                     f"{name}({number!r}{extra}) returned shape {got.shape}, dtype {got.dtype}; "
                     "expected a float of shape ()"
                 )
-            close(got, ref(np.array(float(number)), **kwargs), f"{name}({number!r}{extra}){hint}")
+            close(
+                got,
+                ref(np.array(float(number)), **kwargs),
+                f"{name}({number!r}{extra}){hint}",
+                rtol=rtol,
+                atol=atol,
+            )
 
     def points(
         self,
@@ -835,6 +937,8 @@ __all__ = [
     "encode",
     "same_input",
     "as_float_array",
+    "keys_text",
     "shape_of",
+    "shown",
     "unchanged",
 ]

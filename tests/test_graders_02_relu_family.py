@@ -2,7 +2,8 @@
 
 Each graded function has a list of wrong implementations a student plausibly writes (each must make the
 function's test cell, hidden tests included, fail) and a list of correct implementations in other styles
-(each must pass). See ../shared/GRADING.md, section 5.
+(each must pass). See ../shared/GRADING.md, section 5. A few wrong answers come wrapped in values that lie
+when compared or read (section 6): the judge sees only the data the probe reported, so they fail too.
 """
 
 from __future__ import annotations
@@ -67,6 +68,61 @@ def first_element_dtype(scalar: Callable[..., float]) -> Callable[..., np.ndarra
     return elementwise
 
 
+# ---------------------------------------------------------------------------------------------- tricks
+# Values that lie when compared, or look right only the first time they are read (GRADING.md, section 6).
+# Wrapped around wrong answers, each must fail: the judge sees only the data the kernel reported.
+class _AlwaysEqual(np.ndarray):
+    """An array that claims to equal anything, and for which every NumPy function answers True."""
+
+    def __eq__(self, other):
+        return np.ones(np.shape(self), dtype=bool)
+
+    def __ne__(self, other):
+        return np.zeros(np.shape(self), dtype=bool)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+
+
+class _LyingFloat64(np.float64):
+    """An np.float64 that claims to equal, and to be close to, anything."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __sub__(self, other):
+        return np.float64(0.0)
+
+    __rsub__ = __sub__
+
+    def __abs__(self):
+        return np.float64(0.0)
+
+
+class _RightOnce:
+    """Reads as the right answer the first time NumPy or float() reads it, and as the wrong one after."""
+
+    def __init__(self, right, wrong):
+        self.right, self.wrong, self.reads = right, wrong, 0
+        self.shape, self.dtype = np.shape(right), np.asarray(right).dtype
+
+    def _next(self):
+        self.reads += 1
+        return self.right if self.reads == 1 else self.wrong
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._next(), dtype=dtype)
+
+    def __float__(self):
+        return float(self._next())
+
+    def __eq__(self, other):
+        return np.asarray(self) == other
+
+
 # ---------------------------------------------------------------------------------------------- relu
 def relu_in_place(x):
     x = np.asarray(x, dtype=float)
@@ -117,6 +173,20 @@ def relu_forgets_return(x):
     np.maximum(np.asarray(x, dtype=float), 0.0)
 
 
+def relu_trick_lying_array_of_zeros(x):
+    return np.zeros(np.shape(x)).view(_AlwaysEqual)
+
+
+def relu_trick_lying_float_for_numbers(x):
+    x = np.asarray(x, dtype=float)
+    return _LyingFloat64(0.0) if x.ndim == 0 else np.maximum(x, 0.0)  # right for arrays, 0 for numbers
+
+
+def relu_trick_right_only_on_first_read(x):
+    x = np.asarray(x, dtype=float)
+    return _RightOnce(np.maximum(x, 0.0), np.abs(x))
+
+
 # correct styles
 def relu_where_positive_copy(x):
     x = np.asarray(x, dtype=float)
@@ -161,6 +231,9 @@ CASES["relu"] = Cases(
         relu_abs_of_x,
         relu_forgets_return,
         first_element_dtype(lambda v: max(v, 0)),
+        relu_trick_lying_array_of_zeros,
+        relu_trick_lying_float_for_numbers,
+        relu_trick_right_only_on_first_read,
     ],
     right=[
         relu_where_positive_copy,
@@ -516,6 +589,15 @@ def softplus_log_of_exp_plus_one_in_place(x):
     return x
 
 
+def softplus_trick_lying_naive(x):
+    return softplus_naive(x).view(_AlwaysEqual)  # inf at 1000, 0 at -40, and claims to equal anything
+
+
+def softplus_trick_right_only_on_first_read(x):
+    x = np.asarray(x, dtype=float)
+    return _RightOnce(np.logaddexp(0.0, x), softplus_naive(x))
+
+
 # correct styles
 def softplus_logaddexp(x):
     return np.logaddexp(0.0, np.asarray(x, dtype=float))
@@ -544,6 +626,8 @@ CASES["softplus"] = Cases(
         softplus_stable_but_log,
         softplus_is_relu,
         softplus_log_of_exp_plus_one_in_place,
+        softplus_trick_lying_naive,
+        softplus_trick_right_only_on_first_read,
     ],
     right=[
         softplus_logaddexp,
@@ -830,6 +914,16 @@ def maxout_returns_z_when_k_is_one(z, k):
     return z.reshape(*z.shape[:-1], n, k).max(axis=-1)
 
 
+def maxout_trick_lying_strided_groups(z, k):
+    return maxout_strided_groups(z, k).view(_AlwaysEqual)
+
+
+def maxout_trick_right_only_on_first_read(z, k):
+    z = np.asarray(z)
+    right = z.reshape(*z.shape[:-1], z.shape[-1] // k, k).max(axis=-1)
+    return _RightOnce(right, maxout_strided_groups(z, k))
+
+
 # correct styles
 def maxout_reshape(z, k):
     z = np.asarray(z)
@@ -867,6 +961,8 @@ CASES["maxout"] = Cases(
         maxout_first_of_each_group,
         maxout_over_axis_zero,
         maxout_returns_z_when_k_is_one,
+        maxout_trick_lying_strided_groups,
+        maxout_trick_right_only_on_first_read,
     ],
     right=[maxout_reshape, maxout_strided_maximum_reduce, maxout_loop_over_groups, maxout_python_loops],
 )

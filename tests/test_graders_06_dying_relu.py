@@ -244,7 +244,7 @@ def _monte_carlo(width, depth):
 
 
 def _born_dead_overflows(width, depth):
-    return 1 - (1 - 1 / 2 ** (2**width)) ** depth if width > 30 else 1 - (1 - 2.0**-width) ** depth
+    return 1 - (1 - 1 / 2.0 ** (2**width)) ** depth if width > 30 else 1 - (1 - 2.0**-width) ** depth
 
 
 def _born_dead_nan_for_wide(width, depth):

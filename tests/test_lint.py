@@ -44,6 +44,10 @@ def test_a_well_formed_notebook_passes(tmp_path: Path) -> None:
 
 BAD = {
     "bare expression": GOOD.replace("### END HIDDEN TESTS", "### END HIDDEN TESTS\n3 - 2.5"),
+    "ends with a recorded call (its repr is displayed)": GOOD.replace(
+        'assert harness.Judge.receive("test_f").call("f/2", 2).value() == 2',
+        '_judge = harness.Judge.receive("test_f")\n_judge.call("f/2", 2)',
+    ),
     "TensorFlow import": GOOD.replace("import numpy as np\nassert", "import tensorflow as tf\nassert"),
     "training": GOOD.replace("### JUDGE\n", "### JUDGE\nmodel.fit(x, y)\n"),
     "stderr": GOOD.replace("### JUDGE\n", "### JUDGE\nimport warnings\nwarnings.warn('x')\n"),
@@ -63,6 +67,15 @@ BAD = {
     "no solution markers": GOOD.replace("    ### BEGIN SOLUTION\n", "").replace("    ### END SOLUTION\n", ""),
     "no points": GOOD.replace("points=1", "points=0"),
 }
+
+
+def test_a_cell_may_end_with_a_check_of_the_judge(tmp_path: Path) -> None:
+    """The judge's checks return None: nothing is displayed, so nbgrader reads no partial credit."""
+    ends_with_check = GOOD.replace(
+        'assert harness.Judge.receive("test_f").call("f/2", 2).value() == 2',
+        '_judge = harness.Judge.receive("test_f")\n_judge.formula("f", [(2,)], lambda x: x, "x")',
+    )
+    assert lint_notebook(_write(tmp_path, ends_with_check)) == []
 
 
 @pytest.mark.parametrize("problem", sorted(BAD))
