@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from autograder import lms, report, runner, sandbox
+from autograder import lms, report, runner, safezip, sandbox
 
 
 def positive(text: str) -> int:
@@ -48,6 +48,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="address space per notebook kernel",
     )
     grade.add_argument(
+        "--max-notebook-mb",
+        type=positive,
+        default=safezip.Limits().file_bytes >> 20,
+        help="for an LMS zip: refuse a file that inflates to more (and an export over 100 times that)",
+    )
+    grade.add_argument(
         "--regrade", action="store_true", help="grade everything again, ignoring results saved in --out"
     )
     grade.add_argument(
@@ -85,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         submissions = args.out.resolve() / "submissions"
         shutil.rmtree(submissions, ignore_errors=True)
         try:
-            unpacked = lms.unpack(args.submissions, submissions)
+            unpacked = lms.unpack(
+                args.submissions, submissions, safezip.Limits(file_bytes=args.max_notebook_mb << 20)
+            )
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

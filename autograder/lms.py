@@ -3,9 +3,12 @@
     unpacked = unpack(Path("export.zip"), dest)   # dest gets <student_id>/<assignment>/<notebook>.ipynb
     unpacked.unmatched                            # files that could not be used, each with the reason
 
-The zip goes through nbgrader's own zip_collect (ZipCollectApp, its ExtractorPlugin and a
-FileNameCollectorPlugin with the LMS's named_regexp) in a private copy of the course; nothing is written
-into the repository. How the two systems name files (read from their source):
+The zip is screened first (autograder.safezip: limits on inflated sizes, no unsafe names, links or
+devices, a student's own zip unpacked at most two levels deep; each entry refused is named with the
+reason), then what passed goes through nbgrader's own zip_collect (ZipCollectApp, its ExtractorPlugin and
+a FileNameCollectorPlugin with the LMS's named_regexp) in a private copy of the course, in temporary space;
+nothing is written into the repository, and dest gets only the notebooks graded. How the two systems name
+files (read from their source):
 
 * Canvas, "Download Submissions" (lib/content_zipper.rb): `<lastfirst>_[LATE_]<user id>_<file id>_<name>`,
   `anon_<id>` instead of name and user id when grading is anonymous; a student who uploads a file whose
@@ -18,29 +21,32 @@ into the repository. How the two systems name files (read from their source):
 Each file is mapped to its assignment by its name (after removing those suffixes, a browser's " (1)" and
 Jupyter's "-Copy1"), or else by its content (the assignment whose graded cells it carries). Of several
 files that map to the same student and notebook, the highest resubmission number wins, the exact name
-beats a renamed copy; the others are named in the student's notes. Files that cannot be used at all are
-returned as Unmatched with the reason; the grading command lists them and puts them in summary.csv.
+beats a renamed copy; the others are named in the student's notes. Files that cannot be used at all, and
+entries refused by the screening, are returned as Unmatched with the reason; the grading command lists
+them and puts them in summary.csv.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
+from nbgrader.plugins import FileNameCollectorPlugin
 
-from autograder import course, report
+from autograder import course, report, safezip
 
 # The named_regexp handed to nbgrader. nbgrader applies it with re.match to the absolute path of every
 # extracted file, so each starts with `.*/`. The last component that fits is the LMS's name for the
-# upload; anything after it is inside a zip the student uploaded (nbgrader unpacks nested zips).
+# upload; anything after it is inside a zip the student uploaded (unpacked into a folder named like it).
 CANVAS_REGEXP = (
     r".*/(?:(?P<last_name>[^/_]*)_)??(?P<late>LATE_)?(?P<student_id>\d+|anon_[0-9A-Za-z]+)"
     r"_(?P<attachment>\d+)_(?P<file_id>[^/]+)(?:/.+)?$"
@@ -56,7 +62,6 @@ MOODLE_OWNER = re.compile(r"(?:^|/)[^/]+?_(\d+)_assignsubmission_[a-z]+_")
 
 ARCHIVE = "export.zip"  # the name the export gets inside the private course
 MANIFEST = "lms-manifest.json"
-ARCHIVE_EXT = (".zip", ".gz")  # nbgrader's ExtractorPlugin.zip_ext: unpacked in place, not graded
 SUFFIXES = {
     "canvas": re.compile(r"^(?P<stem>.+)-(?P<n>\d+)$"),
     "moodle": re.compile(r"^(?P<stem>.+) \((?P<n>\d+)\)$"),
@@ -73,6 +78,7 @@ class Unmatched:
     reason: str
     student_id: str = ""  # the LMS's id for the student, when the file name gives it
     assignment: str = ""  # when known from the file or from the rest of the export
+    refused: bool = False  # never unpacked: unsafe, too large or damaged (safezip)
 
 
 @dataclass(frozen=True)
@@ -197,7 +203,7 @@ def owner(file: str, lms: str) -> str:
 
 
 def _extracted_files(extracted: Path) -> list[str]:
-    """Every file nbgrader's extractor produced, as paths relative to the extracted folder."""
+    """Every file the screening unpacked, as paths relative to the extracted folder."""
     files = []
     for root, dirs, names in os.walk(extracted):
         dirs[:] = [d for d in dirs if d != "__MACOSX"]  # macOS resource forks, not uploads
@@ -224,8 +230,6 @@ def classify(extracted: Path, files: list[str], lms: str) -> tuple[list[_Candida
             unmatched.append(Unmatched(shown, "the export is neither a Canvas nor a Moodle download"))
             continue
         suffix = Path(rel).suffix.lower()
-        if suffix in ARCHIVE_EXT:
-            continue  # nbgrader unpacked it beside itself; its files are classified one by one
         match = re.match(REGEXPS[lms], "/" + rel)
         if suffix != ".ipynb":
             what = f"a {suffix} file" if suffix else "a file without extension"
@@ -325,28 +329,51 @@ def _zip_collect(root: Path, assignment: str, lms: str) -> subprocess.CompletedP
     return course.nbgrader(root, *args, timeout=600, extra_env={"PYTHONPATH": pythonpath})
 
 
-def unpack(zip_path: Path, dest: Path) -> Unpacked:
+def _check_space(zip_path: Path, where: Path, limits: safezip.Limits) -> None:
+    """Refuse to start when the disk cannot hold the unpacking, rather than fail half-way.
+
+    In the temporary course the export's files exist about four times at most (screened, zipped again for
+    nbgrader, extracted by it, collected); what the export declares is the guess, bounded by the limits.
+    """
+    needed = 4 * safezip.declared_size(zip_path, limits)
+    free = shutil.disk_usage(where).free
+    if free < needed:
+        raise ValueError(
+            f"{where} has {safezip.megabytes(free)} free, but unpacking {zip_path.name} needs about"
+            f" {safezip.megabytes(needed)}; free some space or set TMPDIR to a larger disk"
+        )
+
+
+def _zip_for_nbgrader(extracted: Path, files: list[str], archive: Path) -> None:
+    """The screened files given to zip_collect as its export: only those, at their paths in the export."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for file in files:
+            out.write(extracted / file, file)
+
+
+def unpack(zip_path: Path, dest: Path, limits: safezip.Limits | None = None) -> Unpacked:
     """Unpack an LMS export into dest as <student_id>/<assignment>/<notebook>.ipynb; say what was left out.
 
-    dest is created; it must not hold anything yet. Raises ValueError when zip_path is not a zip file.
+    dest is created; it must not hold anything yet, and it gets nothing else. Raises ValueError when
+    zip_path is not a zip file or is damaged (safezip.DamagedArchive), or when the disk is too full.
+    limits: how large the export's files may be (safezip.Limits(), 20 MB each, by default).
     """
-    import zipfile
-
-    if not zipfile.is_zipfile(zip_path):
-        raise ValueError(f"{zip_path} is not a zip file")
-    dest.mkdir(parents=True, exist_ok=True)
-    if any(dest.iterdir()):
+    limits = limits or safezip.Limits()
+    if dest.is_dir() and any(dest.iterdir()):
         raise ValueError(f"{dest} is not empty")
+    if not zipfile.is_zipfile(zip_path):
+        raise ValueError(f"{zip_path} is not a zip file (or it is truncated); download the export again")
     with tempfile.TemporaryDirectory(prefix="lms-") as tmp:
-        root = _private_course(Path(tmp) / "course")
-        survey = root / "downloaded" / ".survey"
-        (survey / "archive").mkdir(parents=True)
-        shutil.copy(zip_path, survey / "archive" / ARCHIVE)
-        ExtractorPlugin().extract(str(survey / "archive"), str(survey / "extracted"))
-        files = _extracted_files(survey / "extracted")
-        lms = detect(files)
-        candidates, unmatched = classify(survey / "extracted", files, lms)
+        _check_space(zip_path, Path(tmp), limits)
+        survey = Path(tmp) / "extracted"
+        refused = safezip.extract(zip_path, survey / Path(ARCHIVE).stem, limits)
+        files = _extracted_files(survey)
+        lms = detect(files + [r.entry for r in refused])
+        candidates, unmatched = classify(survey, files, lms)
+        unmatched += [Unmatched(r.entry, r.reason, owner(r.entry, lms), refused=True) for r in refused]
         winners, notes = choose(candidates)
+        root = _private_course(Path(tmp) / "course")
         manifest = {
             f"{Path(ARCHIVE).stem}/{w.file}": {
                 "student_id": w.student_id,
@@ -358,12 +385,12 @@ def unpack(zip_path: Path, dest: Path) -> Unpacked:
         (root / MANIFEST).write_text(json.dumps(manifest, indent=1))
         collected = []
         for assignment in sorted({w.assignment for w in winners}):
-            archive = root / "downloaded" / assignment / "archive"
-            archive.mkdir(parents=True)
-            shutil.copy(zip_path, archive / ARCHIVE)
+            chosen = [w for w in winners if w.assignment == assignment]
+            archive = root / "downloaded" / assignment / "archive" / ARCHIVE
+            _zip_for_nbgrader(survey / Path(ARCHIVE).stem, [w.file for w in chosen], archive)
             result = _zip_collect(root, assignment, lms)
             log = (result.stderr or result.stdout).strip().splitlines()
-            for w in (w for w in winners if w.assignment == assignment):
+            for w in chosen:
                 got = root / "submitted" / w.student_id / assignment / w.notebook
                 if result.returncode == 0 and got.is_file():
                     target = dest / w.student_id / assignment / w.notebook
@@ -373,13 +400,14 @@ def unpack(zip_path: Path, dest: Path) -> Unpacked:
                 else:
                     reason = "nbgrader zip_collect did not collect it" + (f": {log[-1]}" if log else "")
                     unmatched.append(Unmatched(w.file, reason, w.student_id, assignment))
+    dest.mkdir(parents=True, exist_ok=True)
     # A file the LMS says is a student's but that matched nothing most likely belongs to the export's
     # assignment, when the export holds one.
     only = {c.assignment for c in collected}
     if len(only) == 1:
         (assignment,) = only
         unmatched = [
-            Unmatched(u.file, u.reason, u.student_id, assignment) if u.student_id and not u.assignment else u
+            dataclasses.replace(u, assignment=assignment) if u.student_id and not u.assignment else u
             for u in unmatched
         ]
     return Unpacked(lms, collected, unmatched, notes)
@@ -417,13 +445,15 @@ def merge(results: list[report.Result], unpacked: Unpacked) -> list[report.Resul
 
 
 def describe(unpacked: Unpacked) -> str:
-    """A few lines for the terminal: what the export was and every file that was left out."""
+    """A few lines for the terminal: what the export was and every file that was left out, and why."""
     students = len({c.student_id for c in unpacked.collected})
+    refused = sum(u.refused for u in unpacked.unmatched)
     lines = [
         f"{unpacked.lms.capitalize()} export: {len(unpacked.collected)} notebooks of {students} students collected"
-        f" with nbgrader zip_collect, {len(unpacked.unmatched)} files not matched"
+        f" with nbgrader zip_collect, {len(unpacked.unmatched) - refused} files not matched"
+        + (f", {refused} entries refused" if refused else "")
     ]
     for u in unpacked.unmatched:
         who = f" (student {u.student_id})" if u.student_id else ""
-        lines.append(f"  unmatched: {u.file}{who}: {u.reason}")
+        lines.append(f"  {'refused' if u.refused else 'unmatched'}: {u.file}{who}: {u.reason}")
     return "\n".join(lines)
