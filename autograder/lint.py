@@ -17,6 +17,11 @@ STDERR_WRITERS = re.compile(
     r"input_shape\s*=|input_dim\s*=|warnings\.warn|sys\.stderr|file\s*=\s*sys\.stderr"
 )
 TF_ALLOWED = "# lint: tensorflow-ok"
+# "Six functions are graded (9 points)": what an intro promises must be what the graded cells hold.
+GRADED_CLAIM = re.compile(r"\b(\w+) functions? (?:is|are) graded \((\d+) points?\)", re.IGNORECASE)
+NUMBER_WORDS = {
+    w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
 
 
 # The judge's checks return None, so a cell may end with one: nothing is displayed, nothing read as a score.
@@ -107,6 +112,24 @@ def lint_notebook(path: Path) -> list[str]:
             problems += _probe_and_judge_problems(where, cell.source)
         if cell.source.lstrip().startswith("### BEGIN HIDDEN TESTS"):
             problems.append(f"{where}: test cell without a visible part")
+    return problems + _claimed_points_problems(path, nb)
+
+
+def _claimed_points_problems(path: Path, nb: nbformat.NotebookNode) -> list[str]:
+    """A sentence such as "Six functions are graded (9 points)" must count the graded cells and their points."""
+    graded = [c.metadata.nbgrader for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    cells, points = len(graded), sum(meta.get("points", 0) for meta in graded)
+    problems = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for claim in GRADED_CLAIM.finditer(cell.source):
+            count = claim[1].lower()
+            said = NUMBER_WORDS.get(count, int(count) if count.isdigit() else None)
+            if said != cells or int(claim[2]) != points:
+                problems.append(
+                    f"{path}: the text says {claim[0]!r}, but {cells} cells are graded, {points:g} points in all"
+                )
     return problems
 
 

@@ -200,12 +200,25 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+SOCKET_PATH_BYTES = 107  # a Unix socket's path fits in sockaddr_un.sun_path: 108 bytes on Linux, with the NUL
+
+
+def short_tempdir(prefix: str, room: int) -> Path:
+    """A new private folder under TMPDIR, or under /tmp when TMPDIR leaves less than room bytes for the
+    socket paths inside it (the kernel server's socket; ZeroMQ's ipc sockets of the kernels)."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    if len(os.fsencode(folder)) + room > SOCKET_PATH_BYTES:
+        os.rmdir(folder)
+        folder = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    return Path(folder)
+
+
 class KernelServer:
     """One student's kernel server: a sandboxed process that forks each of their notebooks' kernels."""
 
     def __init__(self, area: Path, limits: Limits, modules: list[str]) -> None:
         # The socket's folder is the grader's own: no kernel can see, remove or replace the socket.
-        self.folder = Path(tempfile.mkdtemp(prefix="rectified-server-"))
+        self.folder = short_tempdir("rectified-server-", len("/server.sock"))
         self.socket = self.folder / "server.sock"
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
             listener.bind(str(self.socket))

@@ -15,7 +15,6 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
@@ -276,7 +275,8 @@ def main(argv: list[str]) -> int:
     # The protocol owns the real stdout; anything a library prints goes to stderr (the worker's log).
     replies = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
-    area = Path(tempfile.mkdtemp(prefix="rectified-kernel-"))
+    # The kernels' ZeroMQ sockets are files area/runtime/kernel-<n>-<channel>: keep their paths short.
+    area = sandbox.short_tempdir("rectified-kernel-", len("/runtime/kernel-9999999-99"))
     os.environ["JUPYTER_RUNTIME_DIR"] = str(area / "runtime")
     try:
         for line in sys.stdin:

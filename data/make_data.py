@@ -2,7 +2,9 @@
 
 circles.csv reproduces scikit-learn's make_circles(n_samples=1000, noise=0.1,
 random_state=1) exactly (same algorithm, same RandomState stream), the data set of
-the seed experiments, so the course needs no scikit-learn.
+Jason Brownlee's Machine Learning Mastery tutorial "How to Fix the Vanishing Gradients
+Problem Using the ReLU" that notebooks 05 and 06 reproduce, so the course needs no
+scikit-learn.
 xor.csv is the XOR truth table.
 """
 

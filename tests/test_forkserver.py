@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,3 +157,23 @@ def test_stopping_a_server_leaves_no_process_behind(tmp_path, monkeypatch, serve
     while any(Path(f"/proc/{pid}").exists() for pid in inside) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(Path(f"/proc/{pid}").exists() for pid in inside), "the sandboxed server outlived stop()"
+
+
+def test_a_long_tmpdir_still_gives_the_server_a_socket(tmp_path, monkeypatch) -> None:
+    """A Unix socket's path holds at most 107 bytes: a long TMPDIR must not stop the grading."""
+    long_tmp = tmp_path / ("t" * 60) / ("m" * 60)
+    long_tmp.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    folder = sandbox.short_tempdir("rectified-server-", len("/server.sock"))
+    try:
+        path = folder / "server.sock"
+        assert len(os.fsencode(path)) <= sandbox.SOCKET_PATH_BYTES
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # private, as mkdtemp makes it
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(str(path))
+        assert not list(long_tmp.iterdir())  # the folder first made under TMPDIR is gone
+    finally:
+        shutil.rmtree(folder)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    short = sandbox.short_tempdir("rectified-server-", len("/server.sock"))
+    assert short.parent == tmp_path  # a short TMPDIR is used as it is

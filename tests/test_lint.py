@@ -9,7 +9,9 @@ from tools_path import nbsource
 
 from autograder.lint import lint_notebook
 
-GOOD = """%% code locked id=setup
+GOOD = """%% md
+One function is graded (1 point).
+%% code locked id=setup
 import numpy as np
 %% solution id=f
 def f(x):
@@ -66,6 +68,8 @@ BAD = {
     ),
     "no solution markers": GOOD.replace("    ### BEGIN SOLUTION\n", "").replace("    ### END SOLUTION\n", ""),
     "no points": GOOD.replace("points=1", "points=0"),
+    "intro promises other points": GOOD.replace("(1 point)", "(2 points)"),
+    "intro counts other functions": GOOD.replace("One function is", "Two functions are"),
 }
 
 
@@ -88,7 +92,7 @@ def test_duplicate_grade_ids_are_reported(tmp_path: Path) -> None:
 
     path = _write(tmp_path, GOOD)
     nb = nbformat.read(path, as_version=4)
-    nb.cells[2].metadata.nbgrader.grade_id = "f"
+    nb.cells[3].metadata.nbgrader.grade_id = "f"
     nbformat.write(nb, path)
     assert any("duplicate grade_id" in p for p in lint_notebook(path))
 
