@@ -16,6 +16,7 @@ import pytest
 from cells import passes, solution_namespace
 from cells import test_cells as cell_sources
 from graders_common import Cases, GradedFunctionTests
+from lying_values import AlwaysEqual, LyingFloat64, RightOnce
 
 AID = "02_relu_family"
 CASES: dict[str, Cases] = {}  # each section below adds its function's wrong and correct implementations
@@ -66,61 +67,6 @@ def first_element_dtype(scalar: Callable[..., float]) -> Callable[..., np.ndarra
         return np.array(values, dtype=type(values[0])).reshape(x.shape)
 
     return elementwise
-
-
-# ---------------------------------------------------------------------------------------------- tricks
-# Values that lie when compared, or look right only the first time they are read (GRADING.md, section 6).
-# Wrapped around wrong answers, each must fail: the judge sees only the data the kernel reported.
-class _AlwaysEqual(np.ndarray):
-    """An array that claims to equal anything, and for which every NumPy function answers True."""
-
-    def __eq__(self, other):
-        return np.ones(np.shape(self), dtype=bool)
-
-    def __ne__(self, other):
-        return np.zeros(np.shape(self), dtype=bool)
-
-    def __array_function__(self, func, types, args, kwargs):
-        return True
-
-
-class _LyingFloat64(np.float64):
-    """An np.float64 that claims to equal, and to be close to, anything."""
-
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    def __sub__(self, other):
-        return np.float64(0.0)
-
-    __rsub__ = __sub__
-
-    def __abs__(self):
-        return np.float64(0.0)
-
-
-class _RightOnce:
-    """Reads as the right answer the first time NumPy or float() reads it, and as the wrong one after."""
-
-    def __init__(self, right, wrong):
-        self.right, self.wrong, self.reads = right, wrong, 0
-        self.shape, self.dtype = np.shape(right), np.asarray(right).dtype
-
-    def _next(self):
-        self.reads += 1
-        return self.right if self.reads == 1 else self.wrong
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self._next(), dtype=dtype)
-
-    def __float__(self):
-        return float(self._next())
-
-    def __eq__(self, other):
-        return np.asarray(self) == other
 
 
 # ---------------------------------------------------------------------------------------------- relu
@@ -174,17 +120,17 @@ def relu_forgets_return(x):
 
 
 def relu_trick_lying_array_of_zeros(x):
-    return np.zeros(np.shape(x)).view(_AlwaysEqual)
+    return np.zeros(np.shape(x)).view(AlwaysEqual)
 
 
 def relu_trick_lying_float_for_numbers(x):
     x = np.asarray(x, dtype=float)
-    return _LyingFloat64(0.0) if x.ndim == 0 else np.maximum(x, 0.0)  # right for arrays, 0 for numbers
+    return LyingFloat64(0.0) if x.ndim == 0 else np.maximum(x, 0.0)  # right for arrays, 0 for numbers
 
 
 def relu_trick_right_only_on_first_read(x):
     x = np.asarray(x, dtype=float)
-    return _RightOnce(np.maximum(x, 0.0), np.abs(x))
+    return RightOnce(np.maximum(x, 0.0), np.abs(x))
 
 
 # correct styles
@@ -590,12 +536,12 @@ def softplus_log_of_exp_plus_one_in_place(x):
 
 
 def softplus_trick_lying_naive(x):
-    return softplus_naive(x).view(_AlwaysEqual)  # inf at 1000, 0 at -40, and claims to equal anything
+    return softplus_naive(x).view(AlwaysEqual)  # inf at 1000, 0 at -40, and claims to equal anything
 
 
 def softplus_trick_right_only_on_first_read(x):
     x = np.asarray(x, dtype=float)
-    return _RightOnce(np.logaddexp(0.0, x), softplus_naive(x))
+    return RightOnce(np.logaddexp(0.0, x), softplus_naive(x))
 
 
 # correct styles
@@ -915,13 +861,13 @@ def maxout_returns_z_when_k_is_one(z, k):
 
 
 def maxout_trick_lying_strided_groups(z, k):
-    return maxout_strided_groups(z, k).view(_AlwaysEqual)
+    return maxout_strided_groups(z, k).view(AlwaysEqual)
 
 
 def maxout_trick_right_only_on_first_read(z, k):
     z = np.asarray(z)
     right = z.reshape(*z.shape[:-1], z.shape[-1] // k, k).max(axis=-1)
-    return _RightOnce(right, maxout_strided_groups(z, k))
+    return RightOnce(right, maxout_strided_groups(z, k))
 
 
 # correct styles

@@ -9,6 +9,7 @@ import cells
 import numpy as np
 import pytest
 from graders_common import Cases, GradedFunctionTests, implementation_params, stable_sigmoid
+from lying_values import AlwaysEqual, RightOnce
 
 AID = "03_derivatives"
 CASES: dict[str, Cases] = {}  # each section below adds its function's wrong and correct implementations
@@ -26,45 +27,6 @@ def _elu(x, alpha=1.0):
 
 # ---------------------------------------------------------------- tricks (../shared/GRADING.md, section 6)
 # Code that tries to fake the hidden tests on top of wrong answers: each must fail like any wrong answer.
-class _AlwaysEqual(np.ndarray):
-    """An array that claims to equal anything, and answers every NumPy function with True."""
-
-    def __eq__(self, other):
-        return np.ones(np.shape(self), dtype=bool)
-
-    def __ne__(self, other):
-        return np.zeros(np.shape(self), dtype=bool)
-
-    __hash__ = None
-
-    def __array_function__(self, func, types, args, kwargs):
-        return True
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return True
-
-
-class _RightOnce:
-    """Right-looking data the first time it is read as an array (when a check reads it), zeros after."""
-
-    def __init__(self, right):
-        self.right = np.asarray(right, dtype=float)
-        self.shape, self.dtype, self.reads = self.right.shape, self.right.dtype, 0
-
-    def __array__(self, dtype=None, copy=None):
-        self.reads += 1
-        values = self.right if self.reads == 1 else np.zeros(self.shape)
-        return values if dtype is None else values.astype(dtype)
-
-    def __eq__(self, other):
-        return True
-
-    __hash__ = None
-
-    def __float__(self):
-        return float(self.right.ravel()[0]) if self.right.size else 0.0
-
-
 class _LyingPair(tuple):
     """A (dx, dalpha) pair that claims to equal anything."""
 
@@ -153,7 +115,7 @@ def ng_trick_empties_the_probe(f, x, eps=1e-6):
 
 def ng_trick_lying_subclass(f, x, eps=1e-6):
     x = np.asarray(x, dtype=float)
-    return ((f(x + eps) - f(x)) / eps).view(_AlwaysEqual)  # a forward difference: wrong
+    return ((f(x + eps) - f(x)) / eps).view(AlwaysEqual)  # a forward difference: wrong
 
 
 def ng_float32(f, x, eps=1e-6):
@@ -270,11 +232,11 @@ def relu_grad_forgets_return(x):
 
 
 def relu_grad_trick_lying_subclass(x):
-    return np.zeros(np.shape(x)).view(_AlwaysEqual)
+    return np.zeros(np.shape(x)).view(AlwaysEqual)
 
 
 def relu_grad_trick_right_once(x):
-    return _RightOnce(np.asarray(x) > 0)
+    return RightOnce(np.asarray(np.asarray(x) > 0, dtype=float), np.zeros(np.shape(x)))
 
 
 # correct styles
@@ -636,11 +598,11 @@ def softplus_sigmoid_derivative(x):
 
 
 def softplus_trick_right_once(x):
-    return _RightOnce(stable_sigmoid(x))
+    return RightOnce(stable_sigmoid(x), np.zeros(np.shape(x)))
 
 
 def softplus_trick_lying_subclass(x):
-    return np.full(np.shape(x), 0.5).view(_AlwaysEqual)
+    return np.full(np.shape(x), 0.5).view(AlwaysEqual)
 
 
 # correct styles
@@ -864,7 +826,7 @@ def prelu_trick_lying_pair(x, alpha, upstream):
 
 
 def prelu_trick_lying_arrays(x, alpha, upstream):
-    return np.zeros(np.shape(x)).view(_AlwaysEqual), np.zeros(np.shape(alpha)).view(_AlwaysEqual)
+    return np.zeros(np.shape(x)).view(AlwaysEqual), np.zeros(np.shape(alpha)).view(AlwaysEqual)
 
 
 # correct styles

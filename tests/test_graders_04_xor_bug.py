@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from cells import passes, run_test_cell, solution_namespace
 from graders_common import Cases, GradedFunctionTests
+from lying_values import AlwaysEqual, LyingFloat, LyingFloat64, RightOnce
 
 from autograder import judging
 from rectified import harness
@@ -46,93 +47,11 @@ def _seeded_global_numpy_random() -> None:
 
 
 # --------------------------------------------------------------------------- tricks
-# Values that lie when compared, or look right only the first time they are read (GRADING.md, section 6).
-# Wrapped around wrong answers, each must fail: the judge sees only the data the kernel reported.
-
-
-class _AlwaysEqual(np.ndarray):
-    """An array that claims to equal anything, and for which every NumPy function answers True."""
-
-    def __eq__(self, other):
-        return np.ones(np.shape(self), dtype=bool)
-
-    def __ne__(self, other):
-        return np.zeros(np.shape(self), dtype=bool)
-
-    def __array_function__(self, func, types, args, kwargs):
-        return True
+# Wrong answers wrapped in values that lie (tests/lying_values.py): each must still fail.
 
 
 def _lying(values):
-    return np.asarray(values, dtype=float).view(_AlwaysEqual)
-
-
-class _LyingFloat64(np.float64):
-    """An np.float64 that claims to equal, and to be close to, anything."""
-
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    def __lt__(self, other):
-        return True
-
-    def __le__(self, other):
-        return True
-
-    def __gt__(self, other):
-        return True
-
-    def __ge__(self, other):
-        return True
-
-    def __sub__(self, other):
-        return np.float64(0.0)
-
-    __rsub__ = __sub__
-
-    def __abs__(self):
-        return np.float64(0.0)
-
-
-class _LyingFloat(float):
-    """A float that equals anything and whose differences are all zero."""
-
-    def __eq__(self, other):
-        return True
-
-    __hash__ = float.__hash__
-
-    def __sub__(self, other):
-        return 0.0
-
-    __rsub__ = __sub__
-
-
-class _RightOnce:
-    """Reads as the right answer the first time NumPy or float() reads it, and as the wrong one after."""
-
-    def __init__(self, right, wrong):
-        self.right, self.wrong, self.reads = right, wrong, 0
-        self.shape, self.dtype = np.shape(right), np.asarray(right).dtype
-
-    def _next(self):
-        self.reads += 1
-        return self.right if self.reads == 1 else self.wrong
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self._next(), dtype=dtype)
-
-    def __float__(self):
-        return float(self._next())
-
-    def __len__(self):
-        return len(self.right)
-
-    def __eq__(self, other):
-        return np.asarray(self) == other
+    return np.asarray(values, dtype=float).view(AlwaysEqual)
 
 
 def _verdict(namespace: dict, grade_id: str) -> judging.Verdict:
@@ -259,7 +178,7 @@ CASES["leaky_relu_prime"] = Cases(
         "trick: lying ndarray subclass around z > epsilon": lambda z, epsilon=0.1: _lying(
             np.where(np.asarray(z) > epsilon, 1.0, epsilon)
         ),
-        "trick: right only on the first read, then ReLU's derivative": lambda z, epsilon=0.1: _RightOnce(
+        "trick: right only on the first read, then ReLU's derivative": lambda z, epsilon=0.1: RightOnce(
             np.where(np.asarray(z) > 0, 1.0, epsilon), np.where(np.asarray(z) > 0, 1.0, 0.0)
         ),
     },
@@ -395,7 +314,7 @@ CASES["init_params"] = Cases(
             for key, value in he_init(lambda i, h: 1.0, lambda i, h: 1.0)(n_in, n_hidden, rng).items()
         },
         "trick: right only on the first read, then fan-out": lambda n_in, n_hidden, rng: {
-            key: _RightOnce(right, wrong)
+            key: RightOnce(right, wrong)
             for (key, right), wrong in zip(
                 init_params(n_in, n_hidden, rng).items(),
                 he_init(lambda i, h: he(h), lambda i, h: he(h))(n_in, n_hidden, rng).values(),
@@ -473,7 +392,7 @@ CASES["forward"] = Cases(
             None,
         ),
         "trick: right only on the first read, then no sigmoid": lambda X, params, epsilon=0.1: (
-            _RightOnce(
+            RightOnce(
                 forward(X, params, epsilon)[0], forward_with(output=lambda z: z)(X, params, epsilon)[0]
             ),
             None,
@@ -561,11 +480,11 @@ CASES["bce_loss"] = Cases(
         "returns_1x1_matrix": bce_matrix_shaped,
         "returns_one_element_list": lambda y_hat, y: [bce_loss(y_hat, y)],
         # tricks
-        "trick: lying np.float64 subclass around the sum": lambda y_hat, y: _LyingFloat64(bce_sum(y_hat, y)),
-        "trick: lying float subclass around the unclipped loss": lambda y_hat, y: _LyingFloat(
+        "trick: lying np.float64 subclass around the sum": lambda y_hat, y: LyingFloat64(bce_sum(y_hat, y)),
+        "trick: lying float subclass around the unclipped loss": lambda y_hat, y: LyingFloat(
             bce_unclipped(y_hat, y)
         ),
-        "trick: right only on the first read, then the sum": lambda y_hat, y: _RightOnce(
+        "trick: right only on the first read, then the sum": lambda y_hat, y: RightOnce(
             bce_loss(y_hat, y), bce_sum(y_hat, y)
         ),
     },
@@ -694,7 +613,7 @@ CASES["backward"] = Cases(
             for key, value in backward_with(scale=lambda m: 1.0)(X, y, params, cache, epsilon).items()
         },
         "trick: right only on the first read, then the sign flipped": lambda X, y, params, cache, epsilon=0.1: {
-            key: _RightOnce(value, -value) for key, value in backward(X, y, params, cache, epsilon).items()
+            key: RightOnce(value, -value) for key, value in backward(X, y, params, cache, epsilon).items()
         },
     },
     right={
@@ -841,7 +760,7 @@ CASES["sgd_step"] = Cases(
             k: _lying(p[k] + lr * g[k]) for k in p
         },
         "trick: right only on the first read, then the old params": lambda p, g, lr: {
-            k: _RightOnce(p[k] - lr * g[k], p[k]) for k in p
+            k: RightOnce(p[k] - lr * g[k], p[k]) for k in p
         },
     },
     right={
@@ -942,8 +861,8 @@ CASES["train"] = Cases(
         "trick: right only on the first read, then one epoch short": lambda X, y, params, lr, epochs, epsilon=0.1: (
             (
                 lambda right, wrong: (
-                    {k: _RightOnce(right[0][k], wrong[0][k]) for k in right[0]},
-                    _RightOnce(right[1], wrong[1]),
+                    {k: RightOnce(right[0][k], wrong[0][k]) for k in right[0]},
+                    RightOnce(right[1], wrong[1]),
                 )
             )(
                 train_with()(X, y, params, lr, epochs, epsilon),

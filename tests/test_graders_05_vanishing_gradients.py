@@ -9,6 +9,7 @@ import cells
 import numpy as np
 import pytest
 from graders_common import Cases, GradedFunctionTests
+from lying_values import AlwaysEqual, LyingFloat, LyingFloat64, RightOnce
 
 from autograder import judging
 
@@ -22,82 +23,7 @@ class TestGradedFunctions(GradedFunctionTests):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# tricks: values that lie when compared, or look right only the first time they are read (GRADING.md, section 6).
-# Wrapped around wrong answers, each must fail: the judge sees only the data the kernel reported.
-
-
-class _AlwaysEqual(np.ndarray):
-    """An array that claims to equal anything, and for which every NumPy function answers True."""
-
-    def __eq__(self, other):
-        return np.ones(np.shape(self), dtype=bool)
-
-    def __ne__(self, other):
-        return np.zeros(np.shape(self), dtype=bool)
-
-    def __array_function__(self, func, types, args, kwargs):
-        return True
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return True
-
-
-class _LyingFloat64(np.float64):
-    """An np.float64 that claims to equal, and to be close to, anything."""
-
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    __hash__ = np.float64.__hash__
-
-    def __sub__(self, other):
-        return np.float64(0.0)
-
-    __rsub__ = __sub__
-
-    def __abs__(self):
-        return np.float64(0.0)
-
-
-class _LyingFloat(float):
-    """A float that equals anything and whose differences are all zero."""
-
-    def __eq__(self, other):
-        return True
-
-    __hash__ = float.__hash__
-
-    def __sub__(self, other):
-        return 0.0
-
-    __rsub__ = __sub__
-
-
-class _RightOnce:
-    """Reads as `first` the first time NumPy or float() reads it, and as `after` from then on."""
-
-    def __init__(self, first, after):
-        self.first, self.after, self.reads = first, after, 0
-        self.shape, self.dtype = np.shape(first), np.asarray(first).dtype
-
-    def _next(self):
-        self.reads += 1
-        return self.first if self.reads == 1 else self.after
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self._next(), dtype=dtype)
-
-    def __float__(self):
-        return float(self._next())
-
-    def __len__(self):
-        return len(np.atleast_1d(self.first))
-
-    def __eq__(self, other):
-        return True
+# tricks beyond tests/lying_values.py: a value that poses as a TensorFlow tensor.
 
 
 class EagerTensor:
@@ -146,10 +72,10 @@ def _scalar_oddities(formula):
 def _scalar_tricks(right, wrong):
     """The tricks of this file wrapped around a wrong formula (or right only on the first read)."""
     return {
-        "trick: lying np.float64 subclass": lambda *a: _LyingFloat64(wrong(*a)),
-        "trick: lying float subclass": lambda *a: _LyingFloat(wrong(*a)),
-        "trick: lying 0-d ndarray subclass": lambda *a: np.array(wrong(*a)).view(_AlwaysEqual),
-        "trick: right only on the first read": lambda *a: _RightOnce(right(*a), wrong(*a)),
+        "trick: lying np.float64 subclass": lambda *a: LyingFloat64(wrong(*a)),
+        "trick: lying float subclass": lambda *a: LyingFloat(wrong(*a)),
+        "trick: lying 0-d ndarray subclass": lambda *a: np.array(wrong(*a)).view(AlwaysEqual),
+        "trick: right only on the first read": lambda *a: RightOnce(right(*a), wrong(*a)),
     }
 
 
@@ -435,14 +361,14 @@ CASES["activation_stds"] = Cases(
         # tricks
         "trick: lying ndarray subclass around the pre-activation stds": lambda x, w, a: _stds_pre_activation(
             x, w, a
-        ).view(_AlwaysEqual),
+        ).view(AlwaysEqual),
         "trick: list of lying np.float64 around the variances": lambda x, w, a: [
-            _LyingFloat64(v) for v in _stds_variance(x, w, a)
+            LyingFloat64(v) for v in _stds_variance(x, w, a)
         ],
         "trick: list of lying floats around the variances": lambda x, w, a: [
-            _LyingFloat(v) for v in _stds_variance(x, w, a)
+            LyingFloat(v) for v in _stds_variance(x, w, a)
         ],
-        "trick: right only on the first read": lambda x, w, a: _RightOnce(
+        "trick: right only on the first read": lambda x, w, a: RightOnce(
             _stds_right(x, w, a), _stds_variance(x, w, a)
         ),
     },
@@ -633,16 +559,16 @@ CASES["gradient_norms"] = Cases(
         "pops-a-layer": _norms_pops_a_layer,
         # tricks
         "trick: lying np.float64 around the sum loss": lambda m, x, y: [
-            _LyingFloat64(v) for v in _norms_sum_loss(m, x, y)
+            LyingFloat64(v) for v in _norms_sum_loss(m, x, y)
         ],
         "trick: lying floats around the sum loss": lambda m, x, y: [
-            _LyingFloat(v) for v in _norms_sum_loss(m, x, y)
+            LyingFloat(v) for v in _norms_sum_loss(m, x, y)
         ],
         "trick: lying ndarray subclass around the weights' norms": lambda m, x, y: np.array(
             _norms_of_weights(m, x, y)
-        ).view(_AlwaysEqual),
+        ).view(AlwaysEqual),
         "trick: right only on the first read": lambda m, x, y: [
-            _RightOnce(v, 0.0) for v in _norms_right_keras_loss(m, x, y)
+            RightOnce(v, 0.0) for v in _norms_right_keras_loss(m, x, y)
         ],
         "trick: objects posing as tensors": lambda m, x, y: [
             EagerTensor(v) for v in _norms_right_keras_loss(m, x, y)

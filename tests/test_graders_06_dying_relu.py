@@ -8,6 +8,7 @@ from fractions import Fraction
 import numpy as np
 from cells import solution_namespace
 from graders_common import Cases, GradedFunctionTests
+from lying_values import AlwaysEqual, LyingFloat, LyingFloat64, RightOnce
 
 AID = "06_dying_relu"
 CASES: dict[str, Cases] = {}  # each section below adds its function's wrong and correct implementations
@@ -16,84 +17,6 @@ CASES: dict[str, Cases] = {}  # each section below adds its function's wrong and
 class TestGradedFunctions(GradedFunctionTests):
     assignment = AID
     cases = CASES
-
-
-# ---------------------------------------------------------------------------------------------- tricks
-# Values that lie when compared, or look right only the first time they are read (GRADING.md, section 6).
-# Wrapped around wrong answers, each must fail: the judge sees only the data the kernel reported.
-class _AlwaysEqual(np.ndarray):
-    """An array that claims to equal anything, and for which every NumPy function answers True."""
-
-    def __eq__(self, other):
-        return np.ones(np.shape(self), dtype=bool)
-
-    def __ne__(self, other):
-        return np.zeros(np.shape(self), dtype=bool)
-
-    def __array_function__(self, func, types, args, kwargs):
-        return True
-
-
-class _LyingFloat64(np.float64):
-    """An np.float64 that claims to equal, and to be close to, anything."""
-
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    def __lt__(self, other):
-        return True
-
-    def __gt__(self, other):
-        return True
-
-    def __sub__(self, other):
-        return np.float64(0.0)
-
-    __rsub__ = __sub__
-
-    def __abs__(self):
-        return np.float64(0.0)
-
-
-class _LyingFloat(float):
-    """A float that equals anything and whose differences are all zero."""
-
-    def __eq__(self, other):
-        return True
-
-    __hash__ = float.__hash__
-
-    def __sub__(self, other):
-        return 0.0
-
-    __rsub__ = __sub__
-
-
-class _RightOnce:
-    """Reads as the right answer the first time NumPy or float() reads it, and as the wrong one after."""
-
-    def __init__(self, right, wrong):
-        self.right, self.wrong, self.reads = right, wrong, 0
-        self.shape, self.dtype = np.shape(right), np.asarray(right).dtype
-
-    def _next(self):
-        self.reads += 1
-        return self.right if self.reads == 1 else self.wrong
-
-    def __array__(self, dtype=None, copy=None):
-        return np.asarray(self._next(), dtype=dtype)
-
-    def __float__(self):
-        return float(self._next())
-
-    def __len__(self):
-        return len(self.right)
-
-    def __eq__(self, other):
-        return np.asarray(self) == other
 
 
 # ---------------------------------------------------------------------------------------------- dead_unit_mask
@@ -144,9 +67,9 @@ CASES["dead_unit_mask"] = Cases(
         "string": lambda h: str(np.all(h == 0, axis=0)),
         "hard-codes the visible answer": lambda h: np.array([True, False, False]),
         # tricks
-        "trick: lying ndarray subclass, all False": lambda h: np.zeros(h.shape[1], bool).view(_AlwaysEqual),
-        "trick: lying ndarray subclass, per-sample": lambda h: np.all(h == 0, axis=1).view(_AlwaysEqual),
-        "trick: right only on the first read": lambda h: _RightOnce(
+        "trick: lying ndarray subclass, all False": lambda h: np.zeros(h.shape[1], bool).view(AlwaysEqual),
+        "trick: lying ndarray subclass, per-sample": lambda h: np.all(h == 0, axis=1).view(AlwaysEqual),
+        "trick: right only on the first read": lambda h: RightOnce(
             np.all(h == 0, axis=0), np.zeros(h.shape[1], bool)
         ),
     },
@@ -222,9 +145,9 @@ CASES["dead_fraction"] = Cases(
         "Fraction": lambda h: Fraction(int(_mask(h).sum()), h.shape[1]),
         "hard-codes the visible answer": lambda h: 1 / 3,
         # tricks
-        "trick: lying np.float64 subclass around the sparsity": lambda h: _LyingFloat64(np.mean(h == 0)),
-        "trick: lying float subclass around the sparsity": lambda h: _LyingFloat(np.mean(h == 0)),
-        "trick: right only on the first read": lambda h: _RightOnce(float(_mask(h).mean()), 0.0),
+        "trick: lying np.float64 subclass around the sparsity": lambda h: LyingFloat64(np.mean(h == 0)),
+        "trick: lying float subclass around the sparsity": lambda h: LyingFloat(np.mean(h == 0)),
+        "trick: right only on the first read": lambda h: RightOnce(float(_mask(h).mean()), 0.0),
     },
     right={
         "float(np.mean(mask))": lambda h: float(np.mean(_mask(h))),
@@ -294,9 +217,9 @@ CASES["born_dead_probability"] = Cases(
         "increases with width": lambda w, d: 1 - (1 - 2.0**-w) ** d if w <= 12 or d < 50 else 0.9,
         "hard-codes the visible answers": lambda w, d: _VISIBLE.get((w, d), 0.5),
         # tricks
-        "trick: lying np.float64 subclass, ignores depth": lambda w, d: _LyingFloat64(0.5**w),
-        "trick: lying float subclass, ignores depth": lambda w, d: _LyingFloat(0.5**w),
-        "trick: right only on the first read": lambda w, d: _RightOnce(1 - (1 - 2.0**-w) ** d, 0.5),
+        "trick: lying np.float64 subclass, ignores depth": lambda w, d: LyingFloat64(0.5**w),
+        "trick: lying float subclass, ignores depth": lambda w, d: LyingFloat(0.5**w),
+        "trick: right only on the first read": lambda w, d: RightOnce(1 - (1 - 2.0**-w) ** d, 0.5),
     },
     right={
         "plain float formula": lambda w, d: 1 - (1 - 2.0**-w) ** d,
