@@ -665,11 +665,8 @@ class Judge:
         except Exception as error:
             raise Tampered(f"the report of {cell_id} is malformed ({_short(error)})") from None
 
-    def call(self, label: str, *args: object, shown_as: str = "", **kwargs: object) -> Call:
-        """The call recorded under label; Tampered when its inputs are not the judge's own (ANY: unknown).
-
-        shown_as, when given, is how the messages name the call, e.g. "init_params(3, 5, rng)".
-        """
+    def call(self, label: str, *args: object, **kwargs: object) -> Call:
+        """The call recorded under label; Tampered when its inputs are not the judge's own (ANY: unknown)."""
         call = self.calls.get(label)
         if call is None:
             stopped = self.report.get("stopped")
@@ -687,8 +684,6 @@ class Judge:
                 same_input(call.kwargs[k], w) for k, w in kwargs.items()
             ):
                 raise Tampered(f"the call {label!r} in {self.cell_id} did not get the grader's parameters")
-        if shown_as:
-            call.text = shown_as
         return call
 
     def value(self, label: str) -> object:
