@@ -362,8 +362,7 @@ def unpack(zip_path: Path, dest: Path, limits: safezip.Limits | None = None) -> 
     limits = limits or safezip.Limits()
     if dest.is_dir() and any(dest.iterdir()):
         raise ValueError(f"{dest} is not empty")
-    if not zipfile.is_zipfile(zip_path):
-        raise ValueError(f"{zip_path} is not a zip file (or it is truncated); download the export again")
+    safezip.require_zip(zip_path)  # before the space check reads it, for the clearer message
     with tempfile.TemporaryDirectory(prefix="lms-") as tmp:
         _check_space(zip_path, Path(tmp), limits)
         survey = Path(tmp) / "extracted"

@@ -291,6 +291,12 @@ def _tar_kind(member: tarfile.TarInfo) -> str:
     return "not a regular file"
 
 
+def require_zip(archive: Path) -> None:
+    """DamagedArchive unless archive is a zip file (a truncated one has lost its central directory)."""
+    if not zipfile.is_zipfile(archive):
+        raise DamagedArchive(f"{archive} is not a zip file (or it is truncated); download the export again")
+
+
 def declared_size(archive: Path, limits: Limits) -> int:
     """What the export says its files inflate to, counting only what the limits let through."""
     try:
@@ -309,8 +315,7 @@ def extract(archive: Path, dest: Path, limits: Limits | None = None) -> list[Ref
     archive inside it is a student's upload, refused like any other entry.
     """
     limits = limits or Limits()
-    if not zipfile.is_zipfile(archive):
-        raise DamagedArchive(f"{archive} is not a zip file (or it is truncated); download the export again")
+    require_zip(archive)
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nested-", dir=dest.parent) as scratch:
         extraction = _Extraction(dest, limits, Path(scratch))
