@@ -19,6 +19,9 @@ STDERR_WRITERS = re.compile(
 TF_ALLOWED = "# lint: tensorflow-ok"
 # "Six functions are graded (9 points)": what an intro promises must be what the graded cells hold.
 GRADED_CLAIM = re.compile(r"\b(\w+) functions? (?:is|are) graded \((\d+) points?\)", re.IGNORECASE)
+# "### Exercise 2 (3 points): follow the signal": every exercise heading says what it is worth.
+EXERCISE_HEADING = re.compile(r"^#{2,4} Exercise\b.*$", re.MULTILINE)
+HEADING_POINTS = re.compile(r"\((\d+(?:\.\d+)?) points?\)")
 NUMBER_WORDS = {
     w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
 }
@@ -112,7 +115,28 @@ def lint_notebook(path: Path) -> list[str]:
             problems += _probe_and_judge_problems(where, cell.source)
         if cell.source.lstrip().startswith("### BEGIN HIDDEN TESTS"):
             problems.append(f"{where}: test cell without a visible part")
-    return problems + _claimed_points_problems(path, nb)
+    return problems + _claimed_points_problems(path, nb) + _heading_points_problems(path, nb)
+
+
+def _heading_points_problems(path: Path, nb: nbformat.NotebookNode) -> list[str]:
+    """Each exercise heading states its points, e.g. "(3 points)", and together they are the graded cells' points."""
+    points = sum(
+        c.metadata.nbgrader.get("points", 0) for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+    )
+    headings = [h for c in nb.cells if c.cell_type == "markdown" for h in EXERCISE_HEADING.findall(c.source)]
+    problems = [
+        f"{path}: the heading {h!r} does not state its points"
+        for h in headings
+        if not HEADING_POINTS.search(h)
+    ]
+    stated = sum(float(m[1]) for h in headings if (m := HEADING_POINTS.search(h)))
+    if headings and not problems and stated != points:
+        problems.append(
+            f"{path}: the exercise headings add up to {stated:g} points, the graded cells to {points:g}"
+        )
+    if points and not headings:
+        problems.append(f"{path}: graded cells but no '### Exercise N (P points)' heading")
+    return problems
 
 
 def _claimed_points_problems(path: Path, nb: nbformat.NotebookNode) -> list[str]:

@@ -15,7 +15,9 @@ networks. Per weight update it does exactly what Keras does:
 * loss: the mean binary cross-entropy over the batch, computed from the logit as Keras does for a sigmoid
   output (``softplus(z) - y * z``), so its gradient with respect to the logit is ``(p - y) / batch``;
 * the gradient of that loss by back-propagation, with TensorFlow's conventions at kinks (ReLU's derivative
-  at exactly 0 is 0, Leaky ReLU's is the negative slope, ELU's is 1);
+  at exactly 0 is 0, Leaky ReLU's is the negative slope, ELU's and SELU's are their slopes above 0, ReLU6's is
+  0 at 0 and at 6, PReLU's is 0, and tied Maxout pieces share the gradient equally); a PReLU network's slopes
+  are weights too, learned by the same update (see :data:`ACTIVATIONS` for the whole family);
 * Keras 3's ``SGD`` update with momentum ``m``: ``v <- m * v - lr * g`` then ``w <- w + v`` (velocity
   starts at 0, no Nesterov);
 * batches of 32 taken in order from a fresh permutation of the training set each epoch; 500 training
@@ -84,13 +86,61 @@ def circles_split(n_train: int = 500) -> tuple[np.ndarray, np.ndarray, np.ndarra
 # activations
 
 
+# Every hidden activation the trainer knows, with the Keras / tf.nn function it reproduces (value and gradient).
+ACTIVATIONS = {
+    "relu": "tf.nn.relu",
+    "leaky_relu": "keras.layers.LeakyReLU(negative_slope=param), default 0.2 as keras.activations.leaky_relu",
+    "prelu": "keras.layers.PReLU: the slope is learned, one per unit, starting at param (Keras starts at 0)",
+    "relu6": "tf.nn.relu6",
+    "elu": "keras.layers.ELU(alpha=param), default 1",
+    "selu": "tf.nn.selu (use it with lecun_normal weights, as Klambauer et al. require)",
+    "softplus": "tf.nn.softplus",
+    "silu": "tf.nn.silu (swish with beta 1)",
+    "gelu": "tf.nn.gelu: param 0 is the exact erf form (the default), 1 the tanh approximation",
+    "maxout": "Goodfellow et al. (2013): each unit is the max of param linear pieces (default 2), as Dense(width *"
+    " pieces) then a max over each unit's adjacent pieces; the networks need init_params(..., pieces=param)",
+    "tanh": "tf.nn.tanh",
+    "sigmoid": "tf.nn.sigmoid",
+    "linear": "the identity",
+}
+_DEFAULT_PARAMETER = {"leaky_relu": 0.2, "elu": 1.0, "maxout": 2.0}
+# tf.nn.selu's constants (Klambauer et al. 2017)
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function to float32 precision (relative error below 1.2e-7), from the Chebyshev fit of erfc
+    in Numerical Recipes (2nd ed., section 6.2); NumPy has no erf and the course does not depend on SciPy."""
+    x64 = np.asarray(x, np.float64)
+    t = 1 / (1 + 0.5 * np.abs(x64))
+    poly = -1.26551223 + t * (
+        1.00002368
+        + t
+        * (
+            0.37409196
+            + t
+            * (
+                0.09678418
+                + t
+                * (
+                    -0.18628806
+                    + t
+                    * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
+                )
+            )
+        )
+    )
+    erfc = t * np.exp(-x64 * x64 + poly)
+    return np.where(x64 >= 0, 1 - erfc, erfc - 1).astype(np.asarray(x).dtype, copy=False)
+
+
 def _parse_activation(activation: Activation) -> tuple[str, float]:
     """``"relu"`` or ``("leaky_relu", 0.1)`` -> (name, parameter)."""
     if isinstance(activation, str):
-        name, param = activation, {"leaky_relu": 0.2, "elu": 1.0}.get(activation, 0.0)
+        name, param = activation, _DEFAULT_PARAMETER.get(activation, 0.0)
     else:
         name, param = activation[0], float(activation[1])
-    if name not in ("relu", "leaky_relu", "elu", "tanh", "sigmoid", "linear"):
+    if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}")
     return name, param
 
@@ -118,6 +168,37 @@ def _activate(name: str, param: float, z: np.ndarray) -> tuple[np.ndarray, np.nd
         # tf.nn.elu's gradient is 1 at exactly 0 (relu_op_functor.h: activations < 0 ? ... : grad).
         negative = np.expm1(np.minimum(z, 0)) * DTYPE(param)
         return np.where(z > 0, z, negative), np.where(z < 0, negative + DTYPE(param), DTYPE(1))
+    if name == "prelu":  # param: the slopes, broadcastable to z; Keras computes relu(z) - alpha relu(-z)
+        negative = z < 0
+        # at exactly 0 both relu terms have TensorFlow's derivative 0, so the slope there is 0
+        return np.where(negative, param * z, np.maximum(z, 0)), np.where(negative, param, z > 0).astype(DTYPE)
+    if (
+        name == "maxout"
+    ):  # z holds width * pieces columns; unit j is the max of columns j*pieces ... +pieces-1
+        grouped = z.reshape(*z.shape[:-1], -1, int(param))
+        a = grouped.max(axis=-1)
+        winners = grouped == a[..., None]  # tf.reduce_max's gradient: shared equally by tied pieces
+        return a, (winners / winners.sum(axis=-1, keepdims=True)).astype(DTYPE).reshape(z.shape)
+    if name == "relu6":  # tf.nn.relu6's gradient is 0 at both kinks, 0 and 6
+        return np.clip(z, 0, 6), ((z > 0) & (z < 6)).astype(DTYPE)
+    if name == "selu":  # tf.nn.selu's gradient: scale alpha e^z below 0, scale at and above 0
+        negative = DTYPE(SELU_SCALE * SELU_ALPHA) * np.expm1(np.minimum(z, 0))
+        a = np.where(z > 0, DTYPE(SELU_SCALE) * z, negative)
+        return a, np.where(z < 0, negative + DTYPE(SELU_SCALE * SELU_ALPHA), DTYPE(SELU_SCALE))
+    if name == "softplus":
+        return np.logaddexp(DTYPE(0), z), _sigmoid(z)
+    if name == "silu":
+        s = _sigmoid(z)
+        return z * s, s * (1 + z * (1 - s))
+    if name == "gelu" and param:  # tanh approximation, as tf.nn.gelu(approximate=True)
+        c = DTYPE(np.sqrt(2 / np.pi))
+        inner = c * (z + DTYPE(0.044715) * z**3)
+        th = np.tanh(inner)
+        slope = 0.5 * (1 + th) + 0.5 * z * (1 - th * th) * c * (1 + DTYPE(3 * 0.044715) * z * z)
+        return 0.5 * z * (1 + th), slope
+    if name == "gelu":  # z Phi(z), Phi the standard normal CDF
+        cdf = 0.5 * (1 + _erf(z * DTYPE(np.sqrt(0.5))))
+        return z * cdf, cdf + z * np.exp(-0.5 * z * z) * DTYPE(1 / np.sqrt(2 * np.pi))
     if name == "tanh":
         a = np.tanh(z)
         return a, 1 - a * a
@@ -180,11 +261,14 @@ class Params:
     """Weights of ``S`` networks with the same layer widths.
 
     ``kernels[k]`` has shape ``(S, widths[k], widths[k + 1])`` and ``biases[k]`` shape ``(S, widths[k + 1])``;
-    the last layer is the single sigmoid output unit. Arrays are float32.
+    the last layer is the single sigmoid output unit. Arrays are float32. ``alphas[k]``, shape
+    ``(S, widths[k + 1])``, holds the learned slopes of hidden layer ``k`` for PReLU networks (``None`` until
+    :func:`train` has made them; other networks' entries are unused).
     """
 
     kernels: list[np.ndarray]
     biases: list[np.ndarray]
+    alphas: list[np.ndarray] | None = None
 
     @property
     def n_models(self) -> int:
@@ -192,20 +276,44 @@ class Params:
 
     @property
     def widths(self) -> list[int]:
-        return [self.kernels[0].shape[1]] + [k.shape[2] for k in self.kernels]
+        """Units per layer, inputs first (a Maxout unit counts once, whatever its pieces)."""
+        return [k.shape[1] for k in self.kernels] + [self.kernels[-1].shape[2]]
+
+    @property
+    def pieces(self) -> int:
+        """Linear pieces per hidden unit: 1, or the Maxout networks' ``pieces``."""
+        return self.kernels[0].shape[2] // self.widths[1]
 
     def copy(self) -> Params:
-        return Params([k.copy() for k in self.kernels], [b.copy() for b in self.biases])
+        alphas = None if self.alphas is None else [a.copy() for a in self.alphas]
+        return Params([k.copy() for k in self.kernels], [b.copy() for b in self.biases], alphas)
 
     def model(self, i: int) -> list[np.ndarray]:
-        """Network i's weights in Keras' ``model.get_weights()`` order: kernel0, bias0, kernel1, ..."""
-        return [a[i].copy() for pair in zip(self.kernels, self.biases, strict=True) for a in pair]
+        """Network i's weights in Keras' ``model.get_weights()`` order: kernel0, bias0, kernel1, ...; with
+        learned slopes, each hidden layer's ``alpha`` follows its bias (a ``PReLU`` layer after each ``Dense``)."""
+        weights = []
+        for k, (kernel, bias) in enumerate(zip(self.kernels, self.biases, strict=True)):
+            weights += [kernel[i].copy(), bias[i].copy()]
+            if self.alphas is not None and k < len(self.alphas):
+                weights.append(self.alphas[k][i].copy())
+        return weights
+
+    def slopes(self, k: int, rows: slice, initial: float) -> np.ndarray | float:
+        """PReLU slopes of hidden layer ``k`` for networks ``rows``, shaped to broadcast over (S, m, width)."""
+        return initial if self.alphas is None else self.alphas[k][rows, None, :]
 
     @classmethod
     def concatenate(cls, parts: Sequence[Params]) -> Params:
         """The networks of several ``Params`` (same widths) side by side, in order, as one ``Params``."""
         kernels = [np.concatenate([p.kernels[k] for p in parts]) for k in range(len(parts[0].kernels))]
-        return cls(kernels, [np.concatenate([p.biases[k] for p in parts]) for k in range(len(kernels))])
+        biases = [np.concatenate([p.biases[k] for p in parts]) for k in range(len(kernels))]
+        if all(p.alphas is None for p in parts):
+            return cls(kernels, biases)
+        alphas = [
+            np.concatenate([p.alphas[k] if p.alphas else np.zeros_like(p.biases[k]) for p in parts])
+            for k in range(len(kernels) - 1)
+        ]
+        return cls(kernels, biases, alphas)
 
     @classmethod
     def from_keras_weights(cls, weights: Sequence[Sequence[np.ndarray]]) -> Params:
@@ -223,6 +331,7 @@ def init_params(
     bias_init: float = 0.0,
     n_inputs: int = 2,
     seed: int = 0,
+    pieces: int = 1,
 ) -> Params:
     """Initial weights for ``n_models`` networks ``n_inputs -> hidden[0] -> ... -> hidden[-1] -> 1``.
 
@@ -240,8 +349,11 @@ def init_params(
         bias_init: the constant every hidden bias starts at (Keras default 0); the output bias starts at 0.
         n_inputs: input features (2 for the circles).
         seed: network ``i`` draws from ``np.random.default_rng([seed, i])``.
+        pieces: for Maxout networks, the linear pieces of each hidden unit: hidden layer ``k`` then has a
+            ``(n_in, hidden[k] * pieces)`` kernel, drawn as a ``Dense(hidden[k] * pieces)`` layer's would be.
     """
     widths = [n_inputs, *hidden, 1]
+    columns = [*(w * pieces for w in hidden), 1]  # outputs of each layer's kernel
     output_init = "glorot_uniform" if output_init is None else output_init
     per_model = []
     for i in range(n_models):
@@ -249,11 +361,11 @@ def init_params(
         layers = []
         for k in range(len(widths) - 1):
             init = output_init if k == len(widths) - 2 else kernel_init
-            layers.append(_draw(init, rng, widths[k], widths[k + 1]))
+            layers.append(_draw(init, rng, widths[k], columns[k]))
         per_model.append(layers)
     kernels = [np.stack([layers[k] for layers in per_model]) for k in range(len(widths) - 1)]
     biases = [
-        np.full((n_models, widths[k + 1]), bias_init if k < len(widths) - 2 else 0.0, DTYPE)
+        np.full((n_models, columns[k]), bias_init if k < len(widths) - 2 else 0.0, DTYPE)
         for k in range(len(widths) - 1)
     ]
     return Params(kernels, biases)
@@ -282,13 +394,25 @@ def forward(
         if k == len(params.kernels) - 1:
             p = _sigmoid(z[..., 0])
             return (p, layers) if hidden else p
-        h = np.concatenate([_activate(name, param, z[rows])[0] for rows, name, param in runs])
+        h = np.concatenate(
+            [
+                _activate(name, _layer_param(params, k, rows, name, param), z[rows])[0]
+                for rows, name, param in runs
+            ]
+        )
         layers.append(h)
     raise AssertionError("unreachable")
 
 
-def _activate_in_place(runs: list[tuple[slice, str, float]], z: np.ndarray) -> np.ndarray:
-    """Overwrite ``z`` (S, m, width) with each run's activation of it and return it."""
+def _layer_param(params: Params, k: int, rows: slice, name: str, param: float) -> np.ndarray | float:
+    """The activation parameter of hidden layer ``k``: the learned slopes for PReLU, else the fixed value."""
+    return params.slopes(k, rows, param) if name == "prelu" else param
+
+
+def _activate_in_place(
+    runs: list[tuple[slice, str, float]], z: np.ndarray, params: Params, k: int
+) -> np.ndarray:
+    """Overwrite ``z`` (S, m, width) with each run's activation of it (hidden layer ``k``) and return it."""
     for rows, name, param in runs:
         part = z[rows]
         if name == "relu":
@@ -296,7 +420,7 @@ def _activate_in_place(runs: list[tuple[slice, str, float]], z: np.ndarray) -> n
         elif name == "tanh":
             np.tanh(part, out=part)
         else:
-            part[...] = _activate(name, param, part)[0]
+            part[...] = _activate(name, _layer_param(params, k, rows, name, param), part)[0]
     return z
 
 
@@ -309,7 +433,10 @@ def _logits(params: Params, x: np.ndarray, activation: Activations) -> np.ndarra
         z += b[:, None, :]
         if k == len(params.kernels) - 1:
             return z[..., 0]
-        h = _activate_in_place(runs, z)
+        if params.pieces > 1:  # Maxout: fewer outputs than columns, so not in place
+            h = _activate(*runs[0][1:], z)[0]
+        else:
+            h = _activate_in_place(runs, z, params, k)
     raise AssertionError("unreachable")
 
 
@@ -363,38 +490,58 @@ class _Flat:
     in-place operation on the whole buffer then updates every parameter of every network.
     """
 
-    def __init__(self, widths: Sequence[int], n_models: int) -> None:
-        shapes = [(n_models, n_in + 1, n_out) for n_in, n_out in zip(widths[:-1], widths[1:], strict=True)]
+    def __init__(
+        self, widths: Sequence[int], n_models: int, learned_slopes: bool = False, pieces: int = 1
+    ) -> None:
+        columns = [*(n * pieces for n in widths[1:-1]), widths[-1]]
+        shapes = [(n_models, n_in + 1, n_out) for n_in, n_out in zip(widths[:-1], columns, strict=True)]
+        if learned_slopes:  # PReLU: one slope per hidden unit, after the layer blocks
+            shapes += [(n_models, 1, n) for n in widths[1:-1]]
         sizes = [int(np.prod(s)) for s in shapes]
         self.buffer = np.zeros(sum(sizes), DTYPE)
         offsets = np.cumsum([0, *sizes])
-        self.blocks = [
+        self.all_blocks = [
             self.buffer[a:b].reshape(s) for a, b, s in zip(offsets[:-1], offsets[1:], shapes, strict=True)
         ]
+        self.blocks = self.all_blocks[: len(widths) - 1]
         self.kernels = [block[:, :-1, :] for block in self.blocks]
         self.biases = [block[:, -1, :] for block in self.blocks]
+        self.alphas = (
+            [block[:, 0, :] for block in self.all_blocks[len(widths) - 1 :]] if learned_slopes else None
+        )
 
     def spread(self, values: PerModel) -> np.ndarray:
         """A buffer-shaped array that holds ``values[i]`` at every parameter of network ``i``."""
         column = np.asarray(values, DTYPE).reshape(-1, 1, 1)
-        return np.concatenate([np.broadcast_to(column, block.shape).ravel() for block in self.blocks])
+        return np.concatenate([np.broadcast_to(column, block.shape).ravel() for block in self.all_blocks])
 
 
 class _Buffers:
     """Preallocated activations for one batch size: inputs ``[h, 1]`` of each layer, pre-activations, slopes."""
 
     def __init__(
-        self, widths: Sequence[int], n_models: int, batch: int, runs: list[tuple[slice, str, float]]
+        self,
+        widths: Sequence[int],
+        n_models: int,
+        batch: int,
+        runs: list[tuple[slice, str, float]],
+        live: Params,
+        pieces: int = 1,
     ) -> None:
         self.inputs = [np.ones((n_models, batch, n + 1), DTYPE) for n in widths[:-1]]
         self.hidden = [h[..., :-1] for h in self.inputs[1:]]  # views: where each hidden layer writes
-        self.pre = [np.empty((n_models, batch, n), DTYPE) for n in widths[1:]]
-        self.slopes = [np.empty((n_models, batch, n), DTYPE) for n in widths[1:-1]]
+        self.pre = [np.empty((n_models, batch, n * pieces), DTYPE) for n in widths[1:-1]]
+        self.pre.append(np.empty((n_models, batch, widths[-1]), DTYPE))
+        self.slopes = [np.empty((n_models, batch, n * pieces), DTYPE) for n in widths[1:-1]]
         self.scale = DTYPE(1 / batch)
-        # per hidden layer, per run of networks: (name, param, z, h, f'(z)) as views of the arrays above
+        # per hidden layer, per run of networks: (name, param, z, h, f'(z)) as views of the arrays above; for
+        # PReLU the param is the live view of the slopes being learned
         self.runs = [
-            [(name, param, z[rows], h[rows], d[rows]) for rows, name, param in runs]
-            for z, h, d in zip(self.pre, self.hidden, self.slopes, strict=False)
+            [
+                (name, _layer_param(live, k, rows, name, param), z[rows], h[rows], d[rows])
+                for rows, name, param in runs
+            ]
+            for k, (z, h, d) in enumerate(zip(self.pre, self.hidden, self.slopes, strict=False))
         ]
 
 
@@ -423,6 +570,23 @@ def _activate_into(name: str, param: float, z: np.ndarray, out: np.ndarray, slop
         a, d = _activate(name, param, z)
         out[...] = a
         slope[...] = d
+
+
+def _check_pieces(runs: list[tuple[slice, str, float]], params: Params) -> int:
+    """The pieces per unit of a call's networks: Maxout networks all have the same, and only they have more than 1
+    (their kernels have another shape, so they cannot share a call with other activations)."""
+    wanted = {int(param) if name == "maxout" else 1 for _, name, param in runs}
+    if len(wanted) > 1:
+        raise ValueError(
+            "Maxout networks cannot be trained in one call with other activations or other pieces"
+        )
+    (pieces,) = wanted
+    if params.pieces != pieces:
+        raise ValueError(
+            f"the activation has {pieces} piece(s) per unit, params have {params.pieces}: "
+            "use init_params(..., pieces=...)"
+        )
+    return pieces
 
 
 def train(
@@ -454,10 +618,12 @@ def train(
             ``(S, m, n_inputs)``, each network's own version of the same ``m`` examples.
         x_test, y_test: an optional held-out set, evaluated after every epoch (defaults to the training set);
             ``x_test`` may be ``(S, m_test, n_inputs)`` too.
-        activation: hidden-layer activation: ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"linear"``,
-            ``"elu"`` (alpha 1) or ``("elu", alpha)``, ``"leaky_relu"`` (slope 0.2, the Keras function's
-            default) or ``("leaky_relu", slope)``; or a list of ``S`` of these, one per network (fastest when
-            equal ones are adjacent). The output unit is always a sigmoid.
+        activation: hidden-layer activation, a name from :data:`ACTIVATIONS` (``"relu"``, ``"tanh"``,
+            ``"elu"``, ``"prelu"``, ``"gelu"``, ...) or ``(name, parameter)``: ``("leaky_relu", slope)``
+            (default 0.2, the Keras function's), ``("elu", alpha)``, ``("prelu", starting slope)`` (default 0,
+            as Keras; the slopes are then learned, one per unit, like the weights), ``("gelu", 1)`` for the
+            tanh approximation; or a list of ``S`` of these, one per network (fastest when equal ones are
+            adjacent). The output unit is always a sigmoid.
         epochs, batch_size, learning_rate, momentum: as in ``model.fit`` and ``keras.optimizers.SGD``;
             ``learning_rate`` may be a sequence of ``S`` values, one per network.
         activity_l1: adds ``activity_l1 * sum(|h|)`` over every hidden activation, averaged over the batch,
@@ -492,11 +658,17 @@ def train(
     if x_train.ndim == 3 and x_train.shape[0] != n_models:
         raise ValueError(f"x_train has inputs for {x_train.shape[0]} networks, params for {n_models}")
 
-    p, g, v = _Flat(widths, n_models), _Flat(widths, n_models), _Flat(widths, n_models)
+    prelu = [(rows, param) for rows, name, param in runs if name == "prelu"]
+    pieces = _check_pieces(runs, params)
+    p, g, v = (_Flat(widths, n_models, learned_slopes=bool(prelu), pieces=pieces) for _ in range(3))
     for k in range(n_layers):
         p.kernels[k][...] = params.kernels[k]
         p.biases[k][...] = params.biases[k]
-    current = Params(p.kernels, p.biases)  # views into the live buffer
+    if prelu:
+        for k, alpha in enumerate(p.alphas):
+            for rows, initial in prelu:
+                alpha[rows] = initial if params.alphas is None else params.alphas[k][rows]
+    current = Params(p.kernels, p.biases, p.alphas)  # views into the live buffer
     lr = DTYPE(learning_rate) if np.ndim(learning_rate) == 0 else p.spread(learning_rate)
     mom, l1 = DTYPE(momentum), np.asarray(activity_l1, DTYPE)
     penalised = np.flatnonzero(np.broadcast_to(l1, n_models))  # the L1 term touches only their rows
@@ -539,7 +711,7 @@ def train(
         for idx in epoch_batches:
             size = idx.shape[1]
             if size not in buffers:
-                buffers[size] = _Buffers(widths, n_models, size, runs)
+                buffers[size] = _Buffers(widths, n_models, size, runs, current, pieces)
             buf = buffers[size]
             np.take(x_aug, idx if offsets is None else idx + offsets, axis=0, out=buf.inputs[0])
             # forward: z_k = [h_k, 1] @ A_k ; h_{k+1} = f(z_k)
@@ -560,6 +732,11 @@ def train(
                     delta = np.matmul(delta, p.kernels[k].transpose(0, 2, 1))
                     if l1_rows is not None:
                         delta[l1_rows] += (l1 * buf.scale) * np.sign(buf.hidden[k - 1][l1_rows])
+                    for rows, _ in prelu:  # d f / d alpha = min(z, 0), summed over the batch
+                        z_rows = buf.pre[k - 1][rows]
+                        np.sum(delta[rows] * np.minimum(z_rows, 0), axis=1, out=g.alphas[k - 1][rows])
+                    if pieces > 1:  # each unit's gradient goes to the piece(s) that won the max
+                        delta = np.repeat(delta, pieces, axis=-1)
                     delta *= buf.slopes[k - 1]
             if norms is not None:
                 for k in range(n_layers):

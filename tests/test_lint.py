@@ -13,6 +13,8 @@ GOOD = """%% md
 One function is graded (1 point).
 %% code locked id=setup
 import numpy as np
+%% md
+### Exercise 1 (1 point): `f(x)`
 %% solution id=f
 def f(x):
     ### BEGIN SOLUTION
@@ -70,6 +72,9 @@ BAD = {
     "no points": GOOD.replace("points=1", "points=0"),
     "intro promises other points": GOOD.replace("(1 point)", "(2 points)"),
     "intro counts other functions": GOOD.replace("One function is", "Two functions are"),
+    "exercise heading without its points": GOOD.replace(" (1 point):", ":"),
+    "exercise headings add up to other points": GOOD.replace("(1 point):", "(2 points):"),
+    "graded cells without an exercise heading": GOOD.replace("### Exercise 1 (1 point): `f(x)`", "Write f."),
 }
 
 
@@ -92,7 +97,7 @@ def test_duplicate_grade_ids_are_reported(tmp_path: Path) -> None:
 
     path = _write(tmp_path, GOOD)
     nb = nbformat.read(path, as_version=4)
-    nb.cells[3].metadata.nbgrader.grade_id = "f"
+    nb.cells[4].metadata.nbgrader.grade_id = "f"
     nbformat.write(nb, path)
     assert any("duplicate grade_id" in p for p in lint_notebook(path))
 

@@ -15,15 +15,28 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def _keras_model(widths: list[int], activation: str | tuple[str, float]):
     import keras
 
+    if activation == "prelu":
+        activation = ("prelu", 0.0)
     if isinstance(activation, tuple):
         name, value = activation
         hidden = {
             "leaky_relu": lambda: keras.layers.LeakyReLU(negative_slope=value),
             "elu": lambda: keras.layers.ELU(alpha=value),
+            "prelu": lambda: keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(value)),
+            "gelu": lambda: keras.layers.Activation(
+                lambda z: keras.activations.gelu(z, approximate=bool(value))
+            ),
         }[name]
     layers = [keras.Input((widths[0],))]
     for width in widths[1:-1]:
-        if isinstance(activation, tuple):
+        if activation == "maxout":  # Dense(width * 2), then the max of each unit's two adjacent columns
+            layers.append(keras.layers.Dense(width * 2))
+            layers.append(
+                keras.layers.Lambda(
+                    lambda z, w=width: keras.ops.max(keras.ops.reshape(z, (-1, w, 2)), axis=-1)
+                )
+            )
+        elif isinstance(activation, tuple):
             layers += [keras.layers.Dense(width), hidden()]
         else:
             layers.append(keras.layers.Dense(width, activation=activation))
@@ -45,13 +58,38 @@ def _keras_model(widths: list[int], activation: str | tuple[str, float]):
         ("sigmoid", "glorot_normal", 0.1),
         (("leaky_relu", 0.1), "he_normal", -0.2),
         (("elu", 0.5), "he_uniform", 0.0),
+        ("relu6", ("uniform", -3.0, 3.0), 0.5),  # large weights, so some units sit above 6
+        ("selu", "lecun_normal", 0.0),
+        ("softplus", "he_uniform", 0.0),
+        ("silu", "he_uniform", -0.1),
+        ("gelu", "he_uniform", 0.0),
+        (("gelu", 1.0), "he_uniform", 0.0),
+        (("prelu", 0.25), "he_uniform", -0.3),  # He et al.'s start; the negative bias puts units below 0
+        ("prelu", "he_uniform", -0.3),  # Keras' start: 0
+        ("maxout", "he_uniform", 0.0),
     ],
-    ids=["relu-he", "tanh-uniform01", "sigmoid-glorot", "leaky-negative-bias", "elu"],
+    ids=[
+        "relu-he",
+        "tanh-uniform01",
+        "sigmoid-glorot",
+        "leaky-negative-bias",
+        "elu",
+        "relu6",
+        "selu-lecun",
+        "softplus",
+        "silu",
+        "gelu-exact",
+        "gelu-tanh",
+        "prelu-0.25",
+        "prelu-keras",
+        "maxout-2",
+    ],
 )
 def test_updates_equal_keras_from_the_same_weights_and_batches(activation, kernel_init, bias_init) -> None:
     """Thirty SGD-momentum steps (batches of 32 and a short one of 20) give Keras' weights to 1e-5."""
     x_train, y_train, _, _ = training.circles_split()
-    params = training.init_params(2, (5, 5, 5), kernel_init, None, bias_init, seed=3)
+    pieces = 2 if activation == "maxout" else 1
+    params = training.init_params(2, (5, 5, 5), kernel_init, None, bias_init, seed=3, pieces=pieces)
     rng = np.random.default_rng(0)
     batches = []
     for _ in range(2):
@@ -59,6 +97,10 @@ def test_updates_equal_keras_from_the_same_weights_and_batches(activation, kerne
         batches += [order[s : s + 32] for s in range(0, 500, 32)]
     batches = batches[:30] + [batches[15]]  # includes the 20-point batch closing each epoch
     result = training.train(params, x_train, y_train, activation=activation, batches=batches)
+    if training._parse_activation(activation)[0] == "prelu":  # Keras holds the slopes as weights
+        initial = training._parse_activation(activation)[1]
+        params.alphas = [np.full_like(b, initial) for b in params.biases[:-1]]
+        assert not np.allclose(result.params.alphas[0], initial), "the slopes did not move"
     for i in range(2):
         model = _keras_model(params.widths, activation)
         model.set_weights(params.model(i))
@@ -404,3 +446,62 @@ def test_a_list_of_activations_must_name_one_per_network() -> None:
         (slice(0, 2), "relu", 0.0),
         (slice(2, 3), "elu", 1.0),
     ]
+
+
+def test_learned_slopes_train_the_same_alone_or_beside_other_activations() -> None:
+    """PReLU networks among others in one call learn the slopes and weights they learn alone, and forward()
+    uses the learned slopes."""
+    x_train, y_train, x_test, _ = training.circles_split()
+    activations = ["relu", ("prelu", 0.25), "selu", "prelu", ("gelu", 1.0)]
+    params = training.init_params(len(activations), (4, 3), bias_init=-0.2, seed=5)
+    together = training.train(params, x_train, y_train, activation=activations, epochs=3, seed=9)
+    for i, activation in enumerate(activations):
+        alone = training.train(
+            _network(params, i), x_train, y_train, activation=activation, epochs=3, seed=9, streams=[i]
+        )
+        for ours, theirs in zip(
+            together.params.kernels + together.params.biases,
+            alone.params.kernels + alone.params.biases,
+            strict=True,
+        ):
+            np.testing.assert_allclose(ours[i], theirs[0], rtol=1e-5, atol=1e-6)
+        if "prelu" in activation:
+            for ours, theirs in zip(together.params.alphas, alone.params.alphas, strict=True):
+                np.testing.assert_allclose(ours[i], theirs[0], rtol=1e-5, atol=1e-6)
+            start = training._parse_activation(activation)[1]
+            assert not np.allclose(together.params.alphas[0][i], start)
+            np.testing.assert_allclose(
+                training.forward(together.params, x_test, activations)[i],
+                training.forward(alone.params, x_test, activation)[0],
+                rtol=1e-5,
+            )
+    untrained_slopes = training.forward(together.params, x_test, activations)
+    together.params.alphas = None  # back to the fixed starting slopes: the output changes
+    assert not np.allclose(untrained_slopes[1], training.forward(together.params, x_test, activations)[1])
+
+
+def test_maxout_networks_have_their_pieces_and_train_only_among_themselves() -> None:
+    """A Maxout unit is the max of its pieces; a call that mixes pieces or activations is refused."""
+    x_train, y_train, x_test, y_test = training.circles_split()
+    params = training.init_params(3, (4, 3), "he_uniform", seed=2, pieces=3)
+    assert params.widths == [2, 4, 3, 1] and params.pieces == 3
+    assert params.kernels[0].shape == (3, 2, 12) and params.biases[1].shape == (3, 9)
+    _, hidden = training.forward(params, x_test, ("maxout", 3), hidden=True)
+    z = x_test @ params.kernels[0][1] + params.biases[0][1]
+    np.testing.assert_allclose(hidden[0][1], z.reshape(-1, 4, 3).max(axis=-1), rtol=1e-6)
+    result = training.train(params, x_train, y_train, x_test, y_test, activation=("maxout", 3), epochs=2)
+    np.testing.assert_allclose(
+        training.evaluate(result.params, x_test, y_test, ("maxout", 3))[1], result.test_accuracy[:, -1]
+    )
+    with pytest.raises(ValueError, match="pieces"):
+        training.train(params, x_train, y_train, activation="maxout", epochs=1)
+    with pytest.raises(ValueError, match="Maxout"):
+        training.train(params, x_train, y_train, activation=[("maxout", 3), ("maxout", 3), "relu"], epochs=1)
+
+
+def test_a_tie_between_maxout_pieces_shares_the_gradient_as_tensorflow_does() -> None:
+    """tf.reduce_max (and so a Keras Maxout) splits the gradient equally between tied pieces."""
+    z = np.array([[[1.0, 1.0, -2.0, 3.0]]], training.DTYPE)
+    value, slope = training._activate("maxout", 2, z)
+    np.testing.assert_array_equal(value, [[[1.0, 3.0]]])
+    np.testing.assert_array_equal(slope, [[[0.5, 0.5, 0.0, 1.0]]])
