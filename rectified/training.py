@@ -108,30 +108,23 @@ _DEFAULT_PARAMETER = {"leaky_relu": 0.2, "elu": 1.0, "maxout": 2.0}
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 
 
+# Numerical Recipes' Chebyshev fit of erfc (2nd ed., section 6.2), highest power first
+_ERFC_COEFFICIENTS = (
+    0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807,
+    -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223,
+)  # fmt: skip
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
-    """The error function to float32 precision (relative error below 1.2e-7), from the Chebyshev fit of erfc
-    in Numerical Recipes (2nd ed., section 6.2); NumPy has no erf and the course does not depend on SciPy."""
-    x64 = np.asarray(x, np.float64)
-    t = 1 / (1 + 0.5 * np.abs(x64))
-    poly = -1.26551223 + t * (
-        1.00002368
-        + t
-        * (
-            0.37409196
-            + t
-            * (
-                0.09678418
-                + t
-                * (
-                    -0.18628806
-                    + t
-                    * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
-                )
-            )
-        )
-    )
-    erfc = t * np.exp(-x64 * x64 + poly)
-    return np.where(x64 >= 0, 1 - erfc, erfc - 1).astype(np.asarray(x).dtype, copy=False)
+    """The error function in x's precision (the fit's relative error is below 1.2e-7), for the exact GELU: NumPy
+    has no erf, and the course does not depend on SciPy."""
+    t = 1 / (1 + 0.5 * np.abs(x))
+    poly = np.full_like(t, _ERFC_COEFFICIENTS[0])
+    for coefficient in _ERFC_COEFFICIENTS[1:]:  # Horner's rule, in place
+        poly *= t
+        poly += coefficient
+    erfc = t * np.exp(-x * x + poly)
+    return np.where(x >= 0, 1 - erfc, erfc - 1)
 
 
 def _parse_activation(activation: Activation) -> tuple[str, float]:
@@ -566,10 +559,121 @@ def _activate_into(name: str, param: float, z: np.ndarray, out: np.ndarray, slop
         np.tanh(z, out=out)
         np.square(out, out=slope)
         np.subtract(1, slope, out=slope)
+    elif name in _IN_PLACE:
+        _IN_PLACE[name](param, z, out, slope)
     else:
         a, d = _activate(name, param, z)
         out[...] = a
         slope[...] = d
+
+
+# The training loop calls the activation once per layer and update on small arrays, so the members of the
+# family below are written with preallocated outputs (the same values as _activate, a few times faster).
+
+
+def _sigmoid_into(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out = sigmoid(z)`` as ``(1 + tanh(z / 2)) / 2``: no overflow, no float64."""
+    np.multiply(z, DTYPE(0.5), out=out)
+    np.tanh(out, out=out)
+    out += 1
+    out *= DTYPE(0.5)
+    return out
+
+
+def _sigmoid_in_place(param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
+    _sigmoid_into(z, out)
+    np.subtract(1, out, out=slope)
+    slope *= out
+
+
+def _prelu_in_place(alpha: np.ndarray, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
+    np.greater(z, 0, out=slope)  # 1 above 0, and TensorFlow's 0 at exactly 0
+    np.copyto(slope, np.broadcast_to(alpha, z.shape), where=z < 0)
+    np.multiply(z, slope, out=out)
+
+
+def _relu6_in_place(param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
+    np.clip(z, 0, 6, out=out)
+    np.logical_and(z > 0, z < 6, out=slope, casting="unsafe")  # 0 at both kinks, as tf.nn.relu6
+
+
+def _selu_in_place(param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
+    scale, scaled_alpha = DTYPE(SELU_SCALE), DTYPE(SELU_SCALE * SELU_ALPHA)
+    np.minimum(z, 0, out=out)
+    np.expm1(out, out=out)
+    out *= scaled_alpha
+    np.add(out, scaled_alpha, out=slope)  # tf.nn.selu's derivative below 0, then scale at and above 0
+    np.copyto(slope, scale, where=z >= 0)
+    out += scale * np.maximum(z, 0)
+
+
+def _softplus_in_place(param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
+    np.abs(z, out=slope)  # log(1 + e^z) = max(z, 0) + log1p(e^-|z|); slope is scratch until the end
+    np.negative(slope, out=slope)
+    np.exp(slope, out=slope)
+    np.log1p(slope, out=slope)
+    np.maximum(z, 0, out=out)
+    out += slope
+    _sigmoid_into(z, slope)
+
+
+def _silu_in_place(param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
+    s = _sigmoid_into(z, slope)
+    np.multiply(z, s, out=out)  # z s
+    one_minus = 1 - s
+    one_minus *= out
+    slope += one_minus  # s + z s (1 - s)
+
+
+def _gelu_in_place(param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
+    if param:  # the tanh approximation
+        c, cubic = DTYPE(np.sqrt(2 / np.pi)), DTYPE(0.044715)
+        z2 = z * z
+        th = np.tanh(c * z * (1 + cubic * z2))
+        np.add(1, th, out=out)
+        out *= DTYPE(0.5) * z
+        np.multiply(th, th, out=slope)
+        np.subtract(1, slope, out=slope)
+        slope *= DTYPE(0.5) * c * z * (1 + DTYPE(3) * cubic * z2)
+        slope += DTYPE(0.5) * (1 + th)
+        return
+    cdf = _erf(z * DTYPE(np.sqrt(0.5)))
+    cdf += 1
+    cdf *= DTYPE(0.5)
+    np.multiply(z, cdf, out=out)
+    np.multiply(z, z, out=slope)
+    slope *= DTYPE(-0.5)
+    np.exp(slope, out=slope)
+    slope *= z
+    slope *= DTYPE(1 / np.sqrt(2 * np.pi))
+    slope += cdf
+
+
+def _maxout_in_place(param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
+    if param != 2:
+        a, d = _activate("maxout", param, z)
+        out[...], slope[...] = a, d
+        return
+    first, second = z[..., 0::2], z[..., 1::2]
+    np.maximum(first, second, out=out)
+    np.greater(first, second, out=slope[..., 0::2])
+    np.less(first, second, out=slope[..., 1::2])
+    tie = first == second  # tf.reduce_max shares a tie equally
+    if tie.any():
+        np.copyto(slope[..., 0::2], DTYPE(0.5), where=tie)
+        np.copyto(slope[..., 1::2], DTYPE(0.5), where=tie)
+
+
+_IN_PLACE = {
+    "sigmoid": _sigmoid_in_place,
+    "prelu": _prelu_in_place,
+    "relu6": _relu6_in_place,
+    "selu": _selu_in_place,
+    "softplus": _softplus_in_place,
+    "silu": _silu_in_place,
+    "gelu": _gelu_in_place,
+    "maxout": _maxout_in_place,
+}
 
 
 def _check_pieces(runs: list[tuple[slice, str, float]], params: Params) -> int:

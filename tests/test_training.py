@@ -505,3 +505,18 @@ def test_a_tie_between_maxout_pieces_shares_the_gradient_as_tensorflow_does() ->
     value, slope = training._activate("maxout", 2, z)
     np.testing.assert_array_equal(value, [[[1.0, 3.0]]])
     np.testing.assert_array_equal(slope, [[[0.5, 0.5, 0.0, 1.0]]])
+
+
+@pytest.mark.parametrize("name", sorted(training.ACTIVATIONS))
+def test_the_in_place_activations_equal_the_plain_ones(name) -> None:
+    """The training loop's preallocated versions give _activate's values and slopes, kinks and ties included."""
+    rng = np.random.default_rng(1)
+    z = (rng.standard_normal((3, 8, 6)) * 4).astype(training.DTYPE)
+    z[0, 0] = [0.0, 6.0, -0.0, 2.0, 2.0, 40.0]  # kinks of ReLU, ReLU6 and PReLU; a Maxout tie; saturation
+    params = {"prelu": rng.uniform(0, 0.5, (3, 1, 6)).astype(training.DTYPE), "maxout": 2.0}
+    for param in [params.get(name, training._parse_activation(name)[1]), *([1.0] if name == "gelu" else [])]:
+        value, slope = training._activate(name, param, z)
+        out, into = np.empty_like(value), np.empty_like(slope)
+        training._activate_into(name, param, z, out, into)
+        np.testing.assert_allclose(out, value, rtol=2e-6, atol=1e-6)
+        np.testing.assert_allclose(into, slope, rtol=2e-6, atol=1e-6)
