@@ -38,6 +38,8 @@ class TestResult:
     points: float
     max_points: float
     problem: str = ""  # why it lost points, empty when it passed
+    section: str = ""  # the nearest markdown heading above the cell, as the student sees it
+    first_line: str = ""  # the cell's first line of code that is not an import
 
     @property
     def passed(self) -> bool:
@@ -51,6 +53,7 @@ class Report:
     path: Path
     tests: list[TestResult] = field(default_factory=list)
     stubs_left: list[str] = field(default_factory=list)  # grade_ids of answer cells not written yet
+    stub_sections: list[str] = field(default_factory=list)  # the same answer cells, named by their section
     other_errors: list[str] = field(default_factory=list)  # errors in cells that are not tests
     seconds: float = 0.0
 
@@ -69,7 +72,9 @@ class Report:
             lines.append("  This notebook has no graded test cells: is it a course notebook?")
         for t in self.tests:
             mark = "PASS" if t.passed else "FAIL"
-            lines.append(f"  {mark}  {t.grade_id} ({_num(t.points)}/{_num(t.max_points)})")
+            lines.append(f"  {mark}  {t.section or 'a test cell'} ({_num(t.points)}/{_num(t.max_points)})")
+            if not t.passed and t.first_line:
+                lines.append(f"        the test cell that starts: {t.first_line}")
             if t.problem:
                 lines.append(f"        {t.problem}")
         for error in self.other_errors:
@@ -80,8 +85,9 @@ class Report:
         lines.append(
             f"{passed} of {len(self.tests)} visible test cells pass ({_num(score)} of {_num(total)} points)."
         )
-        if self.stubs_left:
-            lines.append("Left to write (still `raise NotImplementedError`): " + ", ".join(self.stubs_left))
+        if self.stub_sections:
+            lines.append("Left to write (still `raise NotImplementedError`):")
+            lines.extend(f"  - {section}" for section in self.stub_sections)
         if self.ok:
             lines.append(
                 "All visible tests pass. The hidden tests check more cases, so reread each spec before you submit."
@@ -95,6 +101,26 @@ def _num(x: float) -> str:
 
 def _nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _last_heading(markdown: str) -> str:
+    """The last heading in a markdown cell's text without its #s, or "" when it has none."""
+    headings = [line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")]
+    return headings[-1] if headings else ""
+
+
+def _first_code_line(source: str) -> str:
+    """The first line a student would recognise a cell by: not blank, not a comment, not an import."""
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", "import ", "from ")):
+            return stripped if len(stripped) <= 100 else stripped[:97] + "..."
+    return next((line.strip() for line in source.splitlines() if line.strip()), "(an empty cell)")
+
+
+def _cell_name(section: str, source: str) -> str:
+    """How the report names a cell that is not a test: its section, and the line it starts with."""
+    return f"{section or 'before the first heading'}, the cell that starts: {_first_code_line(source)}"
 
 
 def _error_line(output) -> str:
@@ -140,13 +166,17 @@ def run(path: str | os.PathLike, timeout: int = 300) -> Report:
     )
     client.execute(env=env, cwd=str(path.parent))
     report = Report(path=path, seconds=time.perf_counter() - start)
+    section = ""  # the heading a student last scrolled past: how the report names the cells below it
     for cell in nb.cells:
         meta = _nbgrader_meta(cell)
         grade_id = meta.get("grade_id", cell.get("id", "?"))
+        if cell.cell_type == "markdown":
+            section = _last_heading(cell.source) or section
         if cell.cell_type != "code":
             continue
         if meta.get("solution") and STUB_MARK in cell.source:
             report.stubs_left.append(grade_id)
+            report.stub_sections.append(section or _cell_name(section, cell.source))
         if meta.get("grade"):
             points, max_points = determine_grade(cell)
             problem = _cell_problem(cell)
@@ -154,13 +184,22 @@ def run(path: str | os.PathLike, timeout: int = 300) -> Report:
                 points = max_points
             if points < max_points and not problem:
                 problem = "the cell's last line gave partial credit"
-            report.tests.append(TestResult(grade_id, float(points), float(max_points), problem))
+            report.tests.append(
+                TestResult(
+                    grade_id,
+                    float(points),
+                    float(max_points),
+                    problem,
+                    section,
+                    _first_code_line(cell.source),
+                )
+            )
         else:
             problem = _cell_problem(cell)
             # an experiment that calls a stub fails until the stub is written, and stderr outside the
             # tests (TensorFlow's start-up lines, warnings) costs nothing
             if problem and not problem.startswith(("NotImplementedError:", "wrote to stderr")):
-                report.other_errors.append(f"cell {grade_id}: {problem}")
+                report.other_errors.append(f"{_cell_name(section, cell.source)}: {problem}")
     return report
 
 

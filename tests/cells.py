@@ -73,6 +73,14 @@ def run_whole_cell(assignment: str, grade_id: str, **overrides: Callable) -> Non
     exec(compile(source, f"<{assignment}:{grade_id}>", "exec"), namespace)
 
 
+def run_visible_part(assignment: str, grade_id: str, **overrides: Callable) -> None:
+    """Execute only the visible part of a test cell (what the student's copy holds); raises if it fails."""
+    namespace = dict(solution_namespace(assignment))
+    namespace.update(overrides)
+    source = test_cells(assignment)[grade_id].split("### BEGIN HIDDEN TESTS")[0]
+    exec(compile(source, f"<{assignment}:{grade_id} visible part>", "exec"), namespace)
+
+
 def passes(assignment: str, grade_id: str, **overrides: Callable) -> bool:
     """True when the test cell runs without raising; a broken harness (NameError, SyntaxError) raises."""
     if grade_id not in test_cells(assignment):

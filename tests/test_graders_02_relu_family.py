@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from cells import passes, solution_namespace
-from cells import test_cells as cell_sources
+from cells import passes, run_visible_part
 from graders_common import Cases, GradedFunctionTests
 from lying_values import AlwaysEqual, LyingFloat64, RightOnce
 
@@ -860,6 +859,11 @@ def maxout_returns_z_when_k_is_one(z, k):
     return z.reshape(*z.shape[:-1], n, k).max(axis=-1)
 
 
+def maxout_assumes_a_batch_axis(z, k):
+    z = np.asarray(z)
+    return z.reshape(z.shape[0], -1, k).max(axis=-1)  # a 1-D z (one sample) cannot be reshaped so
+
+
 def maxout_trick_lying_strided_groups(z, k):
     return maxout_strided_groups(z, k).view(AlwaysEqual)
 
@@ -907,6 +911,7 @@ CASES["maxout"] = Cases(
         maxout_first_of_each_group,
         maxout_over_axis_zero,
         maxout_returns_z_when_k_is_one,
+        maxout_assumes_a_batch_axis,
         maxout_trick_lying_strided_groups,
         maxout_trick_right_only_on_first_read,
     ],
@@ -932,17 +937,22 @@ VISIBLE_ONLY_MISSES = [
 ]
 
 
-def _run_visible_part(fname: str, impl: Callable) -> None:
-    """Execute only the visible part of a test cell (what the student's copy contains)."""
-    source = cell_sources(AID)[f"test_{fname}"].split("### BEGIN HIDDEN TESTS")[0]
-    namespace = dict(solution_namespace(AID))
-    namespace[fname] = impl
-    exec(compile(source, f"<visible test_{fname}>", "exec"), namespace)
+# Mistakes the specs warn about that the visible part catches already, at no cost.
+VISIBLE_CATCHES = [("maxout", maxout_assumes_a_batch_axis)]
 
 
 @pytest.mark.parametrize(
     ("fname", "impl"), [pytest.param(f, i, id=f"{f}-{i.__name__}") for f, i in VISIBLE_ONLY_MISSES]
 )
 def test_hidden_tests_catch_what_the_visible_part_misses(fname: str, impl: Callable) -> None:
-    _run_visible_part(fname, impl)  # passes the visible part...
+    run_visible_part(AID, f"test_{fname}", **{fname: impl})  # passes the visible part...
     assert not passes(AID, f"test_{fname}", **{fname: impl})  # ...but not the whole cell
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    ("fname", "impl"), [pytest.param(f, i, id=f"{f}-{i.__name__}") for f, i in VISIBLE_CATCHES]
+)
+def test_the_visible_part_catches_the_mistakes_its_spec_warns_about(fname: str, impl: Callable) -> None:
+    with pytest.raises((AssertionError, ValueError)):
+        run_visible_part(AID, f"test_{fname}", **{fname: impl})

@@ -903,6 +903,178 @@ CASES["prelu_grad"] = Cases(
 )
 
 
+# ---------------------------------------------------------------- maxout_grad
+def _groups(z, k):
+    z = np.asarray(z, dtype=float)
+    return z.reshape(*z.shape[:-1], z.shape[-1] // k, k)
+
+
+def _first_winner_grad(z, k, upstream):
+    groups = _groups(z, k)
+    dz = np.zeros(groups.shape)
+    np.put_along_axis(
+        dz, np.argmax(groups, axis=-1)[..., None], np.asarray(upstream, dtype=float)[..., None], -1
+    )
+    return dz.reshape(np.shape(z))
+
+
+def maxout_grad_every_tied_piece(z, k, upstream):
+    groups = _groups(z, k)
+    winners = groups == groups.max(axis=-1, keepdims=True)  # a tie of two gets the gradient twice
+    return (winners * np.asarray(upstream)[..., None]).reshape(np.shape(z))
+
+
+def maxout_grad_strided_groups(z, k, upstream):
+    z = np.asarray(z, dtype=float)
+    n = z.shape[-1] // k
+    strided = np.swapaxes(z.reshape(*z.shape[:-1], k, n), -1, -2)  # groups z[..., i::n]
+    dz = np.zeros(strided.shape)
+    np.put_along_axis(dz, np.argmax(strided, axis=-1)[..., None], np.asarray(upstream)[..., None], -1)
+    return np.swapaxes(dz, -1, -2).reshape(z.shape)
+
+
+def maxout_grad_without_upstream(z, k, upstream):
+    return _first_winner_grad(z, k, np.ones(np.shape(upstream)))
+
+
+def maxout_grad_upstream_tiled(z, k, upstream):
+    z = np.asarray(z, dtype=float)
+    spread = np.tile(np.asarray(upstream), k)  # [u0, u1, u0, u1] instead of [u0, u0, u1, u1]
+    groups = _groups(z, k)
+    mask = np.zeros(groups.shape)
+    np.put_along_axis(mask, np.argmax(groups, axis=-1)[..., None], 1.0, -1)
+    return mask.reshape(z.shape) * spread
+
+
+def maxout_grad_averages(z, k, upstream):
+    groups = _groups(z, k)
+    return np.broadcast_to(np.asarray(upstream)[..., None] / k, groups.shape).reshape(np.shape(z))
+
+
+def maxout_grad_argmax_of_whole_axis(z, k, upstream):
+    z = np.asarray(z, dtype=float)
+    dz = np.zeros(z.shape)
+    np.put_along_axis(dz, np.argmax(z, axis=-1)[..., None], np.sum(upstream, axis=-1)[..., None], -1)
+    return dz
+
+
+def maxout_grad_argmin(z, k, upstream):
+    return _first_winner_grad(-np.asarray(z, dtype=float), k, upstream)
+
+
+def maxout_grad_returns_maxout_shape(z, k, upstream):
+    return np.asarray(upstream) * _groups(z, k).max(axis=-1)
+
+
+def maxout_grad_two_axes_only(z, k, upstream):
+    z = np.asarray(z, dtype=float)
+    groups = z.reshape(z.shape[0], -1, k)  # a 1-D z becomes (n*k, 0, k) or fails; 3-D z loses an axis
+    dz = np.zeros(groups.shape)
+    np.put_along_axis(
+        dz,
+        np.argmax(groups, axis=-1)[..., None],
+        np.asarray(upstream).reshape(groups.shape[:-1])[..., None],
+        -1,
+    )
+    return dz.reshape(z.shape)
+
+
+def maxout_grad_returns_upstream_when_k_is_one(z, k, upstream):
+    if k == 1:
+        return upstream
+    return _first_winner_grad(z, k, upstream)
+
+
+def maxout_grad_in_place(z, k, upstream):
+    dz = np.asarray(z)  # the caller's float array itself
+    groups = _groups(dz, k)
+    winners = np.argmax(groups, axis=-1)[..., None]
+    dz[...] = 0.0
+    flat = dz.reshape(groups.shape)
+    np.put_along_axis(flat, winners, np.asarray(upstream)[..., None], -1)
+    return flat.reshape(np.shape(z))
+
+
+def maxout_grad_forgets_return(z, k, upstream):
+    _ = _first_winner_grad(z, k, upstream)
+
+
+def maxout_grad_trick_lying_array(z, k, upstream):
+    return maxout_grad_every_tied_piece(z, k, upstream).view(AlwaysEqual)
+
+
+def maxout_grad_trick_right_only_on_first_read(z, k, upstream):
+    return RightOnce(_first_winner_grad(z, k, upstream), maxout_grad_strided_groups(z, k, upstream))
+
+
+# correct styles
+def maxout_grad_equal_split(z, k, upstream):
+    groups = _groups(z, k)
+    winners = groups == groups.max(axis=-1, keepdims=True)
+    shares = winners / winners.sum(axis=-1, keepdims=True)  # what tf.reduce_max's gradient does
+    return (shares * np.asarray(upstream)[..., None]).reshape(np.shape(z))
+
+
+def maxout_grad_last_of_tied(z, k, upstream):
+    groups = _groups(z, k)
+    last = k - 1 - np.argmax(groups[..., ::-1], axis=-1)
+    dz = np.zeros(groups.shape)
+    np.put_along_axis(dz, last[..., None], np.asarray(upstream, dtype=float)[..., None], -1)
+    return dz.reshape(np.shape(z))
+
+
+def maxout_grad_first_by_cumsum(z, k, upstream):
+    groups = _groups(z, k)
+    winners = groups == groups.max(axis=-1, keepdims=True)
+    first = winners & (np.cumsum(winners, axis=-1) == 1)
+    return np.where(first, np.asarray(upstream, dtype=float)[..., None], 0.0).reshape(np.shape(z))
+
+
+def maxout_grad_python_loops(z, k, upstream):
+    z = np.asarray(z, dtype=float)
+    upstream = np.asarray(upstream, dtype=float)
+    dz = np.zeros(z.shape)
+    for index in np.ndindex(upstream.shape):
+        group = z[index[:-1]][index[-1] * k : (index[-1] + 1) * k]
+        best = max(range(k), key=lambda j: group[j])  # the first of tied maxima
+        dz[(*index[:-1], index[-1] * k + best)] = upstream[index]
+    return dz
+
+
+def maxout_grad_one_hot_matmul_free(z, k, upstream):
+    groups = _groups(z, k)
+    one_hot = np.eye(k)[np.argmax(groups, axis=-1)]
+    return (one_hot * np.asarray(upstream)[..., None]).reshape(np.shape(z))
+
+
+CASES["maxout_grad"] = Cases(
+    wrong={
+        "full-upstream-to-every-tied-piece": maxout_grad_every_tied_piece,
+        "strided-groups": maxout_grad_strided_groups,
+        "forgets-upstream": maxout_grad_without_upstream,
+        "upstream-tiled-not-repeated": maxout_grad_upstream_tiled,
+        "average-pooling-gradient": maxout_grad_averages,
+        "argmax-over-the-whole-axis": maxout_grad_argmax_of_whole_axis,
+        "argmin": maxout_grad_argmin,
+        "returns-maxout's-shape": maxout_grad_returns_maxout_shape,
+        "assumes-two-axes": maxout_grad_two_axes_only,
+        "returns-upstream-itself-when-k-is-1": maxout_grad_returns_upstream_when_k_is_one,
+        "writes-into-z": maxout_grad_in_place,
+        "forgets-return": maxout_grad_forgets_return,
+        "trick-lying-ndarray-subclass": maxout_grad_trick_lying_array,
+        "trick-right-only-on-first-read": maxout_grad_trick_right_only_on_first_read,
+    },
+    right={
+        "argmax-put-along-axis": _first_winner_grad,
+        "equal-split-of-ties-(tf.reduce_max)": maxout_grad_equal_split,
+        "last-of-tied-pieces": maxout_grad_last_of_tied,
+        "first-of-tied-by-cumsum": maxout_grad_first_by_cumsum,
+        "python-loops": maxout_grad_python_loops,
+        "one-hot-rows": maxout_grad_one_hot_matmul_free,
+    },
+)
+
+
 # ---------------------------------------------------------------- beyond the shared table
 CRASHED = "the hidden tests could not use what your code returned"
 
@@ -922,3 +1094,13 @@ def test_plain_nbgrader_runs_the_whole_cell(grade_id: str, capsys: pytest.Captur
     """Without the grading command, the whole cell (visible part, probe and judge) passes the solution."""
     cells.run_whole_cell(AID, grade_id)
     assert capsys.readouterr().err == ""
+
+
+# Mistakes maxout_grad's spec warns about that the visible part of its test cell catches already.
+VISIBLE_CATCHES = ["full-upstream-to-every-tied-piece", "assumes-two-axes", "strided-groups"]
+
+
+@pytest.mark.parametrize("label", VISIBLE_CATCHES)
+def test_the_visible_part_catches_the_mistakes_the_maxout_grad_spec_warns_about(label: str) -> None:
+    with pytest.raises((AssertionError, ValueError)):
+        cells.run_visible_part(AID, "test_maxout_grad", maxout_grad=CASES["maxout_grad"].wrong[label])

@@ -14,7 +14,7 @@ import types
 import cells
 import numpy as np
 import pytest
-from cells import passes, run_test_cell, solution_namespace
+from cells import passes, run_test_cell, run_visible_part, solution_namespace
 from graders_common import Cases, GradedFunctionTests
 from lying_values import AlwaysEqual, LyingFloat, LyingFloat64, RightOnce
 
@@ -948,6 +948,40 @@ def test_every_wrong_implementation_gets_a_message_that_names_its_function(name:
     assert "could not use what your code returned" not in message, message
     assert "cannot be trusted" not in message, message
     assert message.startswith(name) or f" {name}" in message or f"{name}(" in message, message
+
+
+# --------------------------------------------------------------------------- the visible parts
+
+# Mistakes the specs warn about that the visible part of the test cell catches already, at no cost.
+VISIBLE_CATCHES = {
+    "init_params": ["global_np_random", "reseeded_inside"],
+    "forward": [
+        "no_hidden_activation",
+        "relu_ignores_epsilon",
+        "epsilon_hard_coded",
+        "sigmoid_hidden_layer",
+        "missing_b1",
+        "missing_b2",
+        "b1_added_after_activation",
+        "tanh_output",
+        "no_output_activation",
+    ],
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    ("name", "label"), [(name, label) for name, labels in VISIBLE_CATCHES.items() for label in labels]
+)
+def test_the_visible_part_catches_the_mistakes_its_spec_warns_about(name: str, label: str) -> None:
+    with pytest.raises(AssertionError):
+        run_visible_part(AID, f"test_{name}", **{name: CASES[name].wrong[label]})
+
+
+@pytest.mark.parametrize("name", list(VISIBLE_CATCHES))
+def test_the_visible_part_passes_the_correct_styles(name: str) -> None:
+    for right in CASES[name].right.values():
+        run_visible_part(AID, f"test_{name}", **{name: right})
 
 
 # --------------------------------------------------------------------------- cost and stubs
