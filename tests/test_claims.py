@@ -123,3 +123,114 @@ def test_05_collapsed_networks_have_a_dead_layer_some_from_birth_more_from_train
     assert deep["dead at end"] >= deep["dead at init"] + 0.2, depth_sweep
     for depth, row in depth_sweep.items():  # nearly every collapse is a dead layer
         assert row["dead at end"] >= 0.8 * row["constant output"], (depth, row)
+
+
+# --- 06: what kills ReLU units in the seed's network, and what prevents it ----------------------------------
+
+DYING_SEEDS = 12  # networks per setting: twice the notebook's 6
+DYING = {  # as 06 names its settings; everything else as the seed: lr 0.01, ReLU, he_uniform, zero biases
+    "lr 0.01": {},
+    "lr 0.03": {"lr": 0.03},
+    "lr 0.1": {"lr": 0.1},
+    "bias -0.5": {"bias": -0.5},
+    "Leaky ReLU 0.01, lr 0.1": {"lr": 0.1, "activation": ("leaky_relu", 0.01)},
+    "Leaky ReLU 0.2, lr 0.1": {"lr": 0.1, "activation": ("leaky_relu", 0.2)},
+    "ELU, lr 0.1": {"lr": 0.1, "activation": "elu"},
+    "bias +0.1, lr 0.1": {"lr": 0.1, "bias": 0.1},
+    "glorot_uniform, lr 0.1": {"lr": 0.1, "init": "glorot_uniform"},
+    "raw units": {"raw": True},
+    "L1 0.03": {"l1": 0.03},
+}
+
+
+@pytest.fixture(scope="module")
+def dying(circles) -> dict[str, dict[str, np.ndarray]]:
+    """06 section 3: every setting's networks trained side by side for 500 epochs, one shuffling stream per copy;
+    per network its dead fraction at the start, after 16 epochs (256 updates) and at the end, the fraction of
+    units whose pre-activation is never positive, units revived, test accuracy and constant output."""
+    x_train, y_train, x_test, y_test = circles
+    defaults = {"lr": 0.01, "activation": "relu", "l1": 0.0, "bias": 0.0, "init": "he_uniform", "raw": False}
+    settings = [{**defaults, **DYING[name]} for name in DYING for _ in range(DYING_SEEDS)]
+    params = training.Params.concatenate(
+        [
+            training.init_params(DYING_SEEDS, (5,) * 5, s["init"], bias_init=s["bias"], seed=INIT_SEED)
+            for s in settings[::DYING_SEEDS]
+        ]
+    )
+    raw = {False: (x_train, x_test), True: (10 * x_train + 10, 10 * x_test + 10)}  # 06's "raw units"
+    train_x = np.stack([raw[s["raw"]][0] for s in settings])
+    test_x = np.stack([raw[s["raw"]][1] for s in settings])
+    activations = [s["activation"] for s in settings]
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = training.train(
+            params,
+            train_x,
+            y_train,
+            activation=activations,
+            learning_rate=[s["lr"] for s in settings],
+            activity_l1=[s["l1"] for s in settings],
+            seed=SHUFFLE_SEED,
+            streams=np.tile(np.arange(DYING_SEEDS), len(DYING)),
+            record_curves=False,
+            hidden_x=train_x,
+            hidden_epochs=(0, 16, 500),
+        )
+        predictions = training.forward(result.params, test_x, activations) > 0.5
+        accuracy = training.evaluate(result.params, test_x, y_test, activations)[1]
+    hidden = {epoch: np.concatenate(h, axis=2) for epoch, h in result.hidden.items()}  # (networks, 500, 25)
+    dead = {epoch: ~h.any(axis=1) for epoch, h in hidden.items()}
+    measured = {
+        "dead at start": dead[0].mean(axis=1),
+        "dead after 256 updates": dead[16].mean(axis=1),
+        "dead at end": dead[500].mean(axis=1),
+        "never positive": (~(hidden[500] > 0).any(axis=1)).mean(axis=1),
+        "revived": (dead[0] & ~dead[500]).sum(axis=1),
+        "test accuracy": accuracy,
+        "constant": np.all(predictions == predictions[:, :1], axis=1),
+    }
+    return {
+        name: {key: values[c * DYING_SEEDS : (c + 1) * DYING_SEEDS] for key, values in measured.items()}
+        for c, name in enumerate(DYING)
+    }
+
+
+def test_06_a_large_learning_rate_kills_units_early_and_the_line_is_between_0_03_and_0_1(dying) -> None:
+    """06: 'a learning rate ten times the seed's kills a large share of the units within a few hundred updates and
+    leaves networks predicting one class'; 'here it is somewhere between 0.03 and 0.1'."""
+    lr_003, lr_01 = (dying[n]["dead at end"].mean() for n in ("lr 0.03", "lr 0.1"))
+    assert lr_003 <= 0.3, lr_003  # measured 0.13-0.15 (the seed's 0.01: 0.06-0.15)
+    assert lr_01 >= lr_003 + 0.2, (lr_003, lr_01)  # measured 0.48-0.56
+    assert dying["lr 0.1"]["dead after 256 updates"].mean() >= dying["lr 0.1"]["dead at start"].mean() + 0.15
+    assert dying["lr 0.1"]["constant"].sum() >= DYING_SEEDS // 3
+
+
+def test_06_at_the_seed_learning_rate_some_units_born_dead_come_back(dying) -> None:
+    """06: 'With the seed's learning rate some of those units come back during training'."""
+    assert dying["lr 0.01"]["revived"].sum() >= 3
+
+
+def test_06_a_negative_bias_kills_units_before_training(dying) -> None:
+    """06: 'A negative initial bias kills units before training starts'."""
+    assert dying["bias -0.5"]["dead at start"].mean() >= dying["lr 0.01"]["dead at start"].mean() + 0.25
+
+
+def test_06_the_fixes_are_not_equal(dying, ceiling) -> None:
+    """06: 'Leaky ReLU with a large enough slope (0.2) prevented the damage here, and ELU helped too ...; a leak
+    of 0.01, a small positive bias, and the choice between He and Glorot initialisation did not'."""
+    leaky = dying["Leaky ReLU 0.2, lr 0.1"]
+    assert not leaky["constant"].any() and leaky["test accuracy"].mean() >= ceiling - 0.05
+    assert dying["ELU, lr 0.1"]["test accuracy"].mean() >= dying["lr 0.1"]["test accuracy"].mean() + 0.1
+    small_leak = dying["Leaky ReLU 0.01, lr 0.1"]
+    assert small_leak["never positive"].mean() >= 0.2
+    assert small_leak["test accuracy"].mean() <= leaky["test accuracy"].mean() - 0.03
+    for name in ("bias +0.1, lr 0.1", "glorot_uniform, lr 0.1"):
+        assert dying[name]["dead at end"].mean() >= 0.3, name
+
+
+def test_06_unscaled_inputs_and_a_strong_l1_penalty_kill_units(dying) -> None:
+    """06: 'Unscaled inputs left more units dead from the start and made the seed's learning rate too large; a
+    strong L1 activity penalty killed units instead of merely making the activations sparse'."""
+    raw, scaled = dying["raw units"], dying["lr 0.01"]
+    assert raw["dead at start"].mean() >= scaled["dead at start"].mean() + 0.1
+    assert raw["constant"].sum() >= DYING_SEEDS // 4 and raw["dead at end"].mean() >= 0.3
+    assert dying["L1 0.03"]["dead at end"].mean() >= 0.8
