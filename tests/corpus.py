@@ -55,14 +55,35 @@ def with_cell(code: str, after: str = "setup") -> Callable:
     return build
 
 
-def spy_code(paths: dict[str, str]) -> str:
-    """A cell that reports which forbidden things it can reach: files, the network, other students."""
+# Which file systems a submission can see is the point of the spy, so it walks them all, recursively (a glob
+# without recursive=True cannot find a gradebook below the first level), within a budget of directory entries.
+GRADEBOOK_SEARCH = """
+def find_gradebook(roots, budget=300000):
+    skip = {"/proc", "/sys", "/dev", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc"}
+    skip_names = {"site-packages", "dist-packages", ".git", "node_modules", "__pycache__"}
+    for root in roots:
+        for folder, subfolders, files in os.walk(root):
+            budget -= len(files) + len(subfolders)
+            if budget < 0:
+                return False, True
+            if "gradebook.db" in files:
+                return True, False
+            subfolders[:] = [d for d in subfolders if d not in skip_names and os.path.join(folder, d) not in skip]
+    return False, False
+"""
+
+
+def spy_code(paths: dict[str, str], roots: tuple[str, ...] = ("/",)) -> str:
+    """A cell that reports which forbidden things it can reach: files, the network, other students, and any
+    gradebook.db anywhere under `roots` (the whole visible file system; the walk skips the read-only system and
+    package trees, and says so if it ran out of its budget rather than pass unseen)."""
     return f"""
-import json, os, socket, glob
+import json, os, socket
 seen = {{}}
 for name, path in {paths!r}.items():
     seen[name] = os.path.exists(path)
-seen["any gradebook"] = bool(glob.glob("/**/gradebook.db", recursive=False)) or os.path.exists("../../gradebook.db") or os.path.exists("../gradebook.db")
+{GRADEBOOK_SEARCH}
+seen["any gradebook"], seen["gradebook search incomplete"] = find_gradebook({roots!r})
 try:
     socket.create_connection(("127.0.0.1", {paths.get("port", 9)}), timeout=2).close()
     seen["loopback"] = True

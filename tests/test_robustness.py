@@ -200,3 +200,23 @@ def test_an_interrupted_run_resumes_without_losing_or_duplicating(graded, tmp_pa
     }
     for r in csv.DictReader((tmp_path / "out" / "grades.csv").open()):
         assert class_grades[(r["student_id"], r["cell_id"])] == r["score"], r
+
+
+def test_the_spy_finds_a_gradebook_at_any_depth(tmp_path: Path) -> None:
+    """The spy's search is recursive: a gradebook three folders down is found, and none is not made up."""
+    import subprocess
+    import sys
+
+    from corpus import spy_code
+
+    deep = tmp_path / "exchange" / "course" / "private"
+    deep.mkdir(parents=True)
+    code = spy_code({}, roots=(str(tmp_path),)).split("try:")[0] + "print(json.dumps(seen))"
+
+    def run() -> dict:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        return json.loads(done.stdout)
+
+    assert run() == {"any gradebook": False, "gradebook search incomplete": False}
+    (deep / "gradebook.db").write_bytes(b"")
+    assert run() == {"any gradebook": True, "gradebook search incomplete": False}
