@@ -34,10 +34,13 @@ $(STAMP): requirements.txt pyproject.toml
 lab: setup  ## open the course in JupyterLab
 	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: setup  ## run every test (what CI runs)
+test: lint  ## run every test (what CI runs)
+	$(BIN)/python -m pytest
+
+lint: setup  ## ruff on all the code, and the authoring checks on the source notebooks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check autograder rectified tests tools data benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m autograder.lint
 
 notebooks: setup  ## regenerate the student notebooks from solutions/
 	$(BIN)/python -m autograder.course
