@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
-from autograder import lms, report, runner, safezip, sandbox
+from autograder import lms, outputs, report, runner, safezip, sandbox
 
 
 def positive(text: str) -> int:
@@ -16,6 +17,13 @@ def positive(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return int(text)
+
+
+def scheduler_address(text: str) -> str:
+    """An argparse type: a Dask scheduler's address, tcp://HOST:PORT or tls://HOST:PORT."""
+    if not re.fullmatch(r"(tcp|tls)://[^\s/]+:\d+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler address like tcp://HOST:PORT")
+    return text
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -34,6 +42,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--out", type=Path, required=True, help="folder for grades.csv, summary.csv and feedback/"
     )
     grade.add_argument("--jobs", type=positive, default=os.cpu_count() or 1, help="students graded at once")
+    grade.add_argument(
+        "--scheduler",
+        type=scheduler_address,
+        metavar="tcp://HOST:PORT",
+        help="grade on this Dask distributed cluster instead of --jobs at a time here (docs/cluster.md)",
+    )
     defaults = sandbox.Limits()
     grade.add_argument(
         "--cell-timeout", type=positive, default=defaults.cell_seconds, help="seconds per cell"
@@ -72,6 +86,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="grade this assignment again for every student, ignoring saved results (repeatable); "
         "with --regrade-student, only the listed students' listed assignments",
     )
+    grade.add_argument(
+        "--canvas-column",
+        action="append",
+        default=[],
+        metavar="NAME (ID)",
+        help="for a Canvas export: the existing Canvas assignment that canvas_grades.csv updates, as Canvas "
+        "names its gradebook column; ASSIGNMENT=NAME (ID) when the export holds several assignments "
+        "(repeatable; default: a new column named after the assignment)",
+    )
     return parser.parse_args(argv)
 
 
@@ -98,17 +121,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(lms.describe(unpacked), file=sys.stderr)
+    try:  # before grading, so a mistyped option costs nothing
+        columns = outputs.canvas_columns(args.canvas_column, unpacked)
+    except outputs.BadCanvasColumn as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     regrade = runner.Regrade(args.regrade, tuple(args.regrade_student), tuple(args.regrade_assignment))
-    try:  # regrade is passed only when asked for, so four-argument stand-ins of runner.grade still fit
-        results = runner.grade(
-            submissions, args.out.resolve(), args.jobs, limits, **({"regrade": regrade} if regrade else {})
-        )
+    # regrade and scheduler are passed only when asked for, so four-argument stand-ins of runner.grade fit
+    asked = {"regrade": regrade} if regrade else {}
+    if args.scheduler:
+        asked["scheduler"] = args.scheduler
+    try:
+        results = runner.grade(submissions, args.out.resolve(), args.jobs, limits, **asked)
     except runner.UnknownSelection as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if unpacked is not None:
         results = lms.merge(results, unpacked)
         report.write_tables(args.out.resolve(), results)
+    written = outputs.write(args.out.resolve(), submissions, results, unpacked, columns)
     print(report.format_table(results))
     print(f"\nWrote {args.out / 'grades.csv'}, {args.out / 'summary.csv'} and {args.out / 'feedback'}/")
+    print("and " + ", ".join(str(args.out / path.name) for path in written))
     return 0

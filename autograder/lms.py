@@ -59,6 +59,14 @@ REGEXPS = {"canvas": CANVAS_REGEXP, "moodle": MOODLE_REGEXP}
 # Who a file belongs to when it is not an uploaded file: Canvas text and URL entries, Moodle online text.
 CANVAS_OWNER = re.compile(r"(?:^|/)(?:[^/_]*_)??(?:LATE_)?(\d+|anon_[0-9A-Za-z]+)_(?:text|link)\.html$")
 MOODLE_OWNER = re.compile(r"(?:^|/)[^/]+?_(\d+)_assignsubmission_[a-z]+_")
+# The student's name as the LMS wrote it before the id: Canvas' "lastfirst" (lower case, no spaces),
+# Moodle's full name ("Participant" under blind marking).
+NAMES = {
+    "canvas": re.compile(
+        r"(?:^|/)(?:([^/_]+)_)??(?:LATE_)?(\d+|anon_[0-9A-Za-z]+)_(?:\d+_|text\.html|link\.html)"
+    ),
+    "moodle": re.compile(r"(?:^|/)([^/]+?)_(\d+)_assignsubmission_[a-z]+_"),
+}
 
 ARCHIVE = "export.zip"  # the name the export gets inside the private course
 MANIFEST = "lms-manifest.json"
@@ -99,6 +107,7 @@ class Unpacked:
     collected: list[Collected] = field(default_factory=list)
     unmatched: list[Unmatched] = field(default_factory=list)
     notes: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # student id -> name as the export's files give it
 
 
 @dataclass
@@ -409,7 +418,17 @@ def unpack(zip_path: Path, dest: Path, limits: safezip.Limits | None = None) -> 
             dataclasses.replace(u, assignment=assignment) if u.student_id and not u.assignment else u
             for u in unmatched
         ]
-    return Unpacked(lms, collected, unmatched, notes)
+    return Unpacked(lms, collected, unmatched, notes, student_names(files + [r.entry for r in refused], lms))
+
+
+def student_names(files: list[str], lms: str) -> dict[str, str]:
+    """Student id -> the name the LMS put before it in the export's file names ('' when none)."""
+    names: dict[str, str] = {}
+    for file in files:
+        found = NAMES[lms].search(_shown(file)) if lms in NAMES else None
+        if found:
+            names.setdefault(found.group(2), found.group(1) or "")
+    return names
 
 
 def unmatched_results(unpacked: Unpacked) -> list[report.Result]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ class CellScore:
     cell_id: str
     score: float
     max_score: float
+    message: str = ""  # why points were lost (the judge's message), for report.html; not in the CSVs
 
 
 @dataclass
@@ -33,6 +33,9 @@ class Result:
     message: str = ""
     cells: list[CellScore] = field(default_factory=list)
     fingerprint: str = ""
+    # How long grading this notebook took, in seconds: for the terminal and report.html, never the CSVs
+    # (they must be the same whichever machine graded). 0 when nothing was run (e.g. unreadable).
+    seconds: float = 0.0
 
     @property
     def score(self) -> float:
@@ -124,14 +127,3 @@ def format_table(results: list[Result]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def progress(done: int, total: int, result: Result, seconds: float) -> None:
-    """One line per finished (student, assignment) on stderr."""
-    score = f"{number(result.score)}/{number(result.max_score)}"
-    detail = f" — {result.message}" if result.status != "graded" and result.message else ""
-    print(
-        f"[{done}/{total}] {result.student_id} {result.assignment}: {score} {result.status}{detail} ({seconds:.1f} s)",
-        file=sys.stderr,
-        flush=True,
-    )

@@ -14,14 +14,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
 
-from autograder import collect, course, repair, report, sandbox
+from autograder import collect, course, progress, repair, report, sandbox
 
 EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")  # what `nbgrader collect` puts beside a notebook
 
@@ -48,9 +48,14 @@ def grading_files(repo: Path = course.REPO) -> list[Path]:
     ]
     files += (repo / "rectified").rglob("*.py")
     files += (repo / "data").glob("*")
-    files += (repo / "autograder").rglob("*.py")
+    files += [p for p in (repo / "autograder").rglob("*.py") if p.name not in AFTER_GRADING]
     files += [repo / name for name in course.CONFIG_FILES]
     return sorted({p for p in files if p.is_file()})
+
+
+# Modules that only read saved results and write the class's files (report.html, similarity.csv, the LMS
+# grade files) or draw the progress bar: changing them changes no grade, so it does not make results stale.
+AFTER_GRADING = {"class_report.py", "similarity.py", "lms_grades.py", "outputs.py", "progress.py"}
 
 
 def grading_key(limits: sandbox.Limits, repo: Path = course.REPO) -> str:
@@ -262,13 +267,62 @@ class Worker:
             self.stop()
 
 
+def _grade_in_slots(
+    to_grade: list[tuple[str, list[collect.Submission], dict[str, str]]],
+    template: Path,
+    cells: dict[str, list[report.CellScore]],
+    work: Path,
+    out: Path,
+    jobs: int,
+    limits: sandbox.Limits,
+) -> Iterator[tuple[str, list[collect.Submission]]]:
+    """Grade each (student, submissions, fingerprints) on this machine, `jobs` at a time; yield each
+    student once its results are saved."""
+    # Each parallel slot runs its kernels as its own user, so one student's processes never count
+    # against another's limit.
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(max(1, jobs)):
+        slots.put(slot)
+
+    workers: dict[int, Worker] = {}
+
+    def graded_in_a_slot(student_id: str, subs: list[collect.Submission], fps: dict[str, str]) -> None:
+        slot = slots.get()
+        try:
+            if slot not in workers or not workers[slot].alive:
+                own = dataclasses.replace(limits, user_id=sandbox.FIRST_UID + slot)
+                workers[slot] = Worker(work, own, work / "logs" / f"worker-{slot}.log")
+            grade_student(student_id, subs, template, work, out, fps, cells, workers[slot])
+        finally:
+            slots.put(slot)
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            started = {
+                pool.submit(graded_in_a_slot, student_id, subs, fps): (student_id, subs)
+                for student_id, subs, fps in to_grade
+            }
+            for future in as_completed(started):
+                future.result()
+                yield started[future]
+    finally:
+        for worker in workers.values():
+            worker.close()
+
+
 def grade(
-    submissions: Path, out: Path, jobs: int, limits: sandbox.Limits, regrade: Regrade = Regrade()
+    submissions: Path,
+    out: Path,
+    jobs: int,
+    limits: sandbox.Limits,
+    regrade: Regrade = Regrade(),
+    scheduler: str | None = None,
 ) -> list[report.Result]:
     """Grade every submission under `submissions`, writing tables and feedback under `out`.
 
     A result saved in `out` by an earlier run is kept when its submission, the course, the grader and the
-    limits are unchanged, unless `regrade` selects it.
+    limits are unchanged, unless `regrade` selects it. With `scheduler` (tcp://HOST:PORT), the students
+    are graded on that Dask cluster (autograder.cluster) instead of `jobs` at a time on this machine.
     """
     found = collect.collect(submissions)
     regrade.check(found)  # before anything is written or graded
@@ -304,49 +358,35 @@ def grade(
 
     total = len(found)
     done = len(results)
-    print(f"Grading {total} submissions ({done} already done) with {jobs} parallel jobs", file=sys.stderr)
-    if not sandbox.bwrap_available():
+    where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {jobs} parallel jobs"
+    print(f"Grading {total} submissions ({done} already done) {where}", file=sys.stderr)
+    if not scheduler and not sandbox.bwrap_available():  # a cluster's workers say so for themselves
         print(
             "warning: bubblewrap (bwrap) is not available: notebooks run with resource limits but WITHOUT "
             "filesystem and network isolation (install Debian's 'bubblewrap' package)",
             file=sys.stderr,
         )
-    # Each parallel slot runs its kernels as its own user, so one student's processes never count
-    # against another's limit.
-    slots: queue.Queue[int] = queue.Queue()
-    for slot in range(max(1, jobs)):
-        slots.put(slot)
+    to_grade = [
+        (student_id, subs, {s.assignment: fingerprints[(student_id, s.assignment)] for s in subs})
+        for student_id, subs in sorted(pending.items())
+    ]
+    if scheduler:
+        from autograder import cluster  # distributed is imported only when a cluster grades
 
-    workers: dict[int, Worker] = {}
-
-    def graded_in_a_slot(student_id: str, subs: list[collect.Submission], fps: dict[str, str]) -> None:
-        slot = slots.get()
-        try:
-            if slot not in workers or not workers[slot].alive:
-                own = dataclasses.replace(limits, user_id=sandbox.FIRST_UID + slot)
-                workers[slot] = Worker(work, own, work / "logs" / f"worker-{slot}.log")
-            grade_student(student_id, subs, template, work, out, fps, cells, workers[slot])
-        finally:
-            slots.put(slot)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        started = {}
-        for student_id, subs in sorted(pending.items()):
-            fps = {s.assignment: fingerprints[(student_id, s.assignment)] for s in subs}
-            future = pool.submit(graded_in_a_slot, student_id, subs, fps)
-            started[future] = (student_id, subs, time.monotonic())
-        for future in as_completed(started):
-            student_id, subs, t0 = started[future]
-            future.result()
-            for sub in subs:
-                result = report.load_result(work, student_id, sub.assignment)
-                if not result.cells:
-                    result.cells = _blank(sub, "", "", cells[sub.assignment], "").cells
-                results[(student_id, sub.assignment)] = result
-                done += 1
-                report.progress(done, total, result, (time.monotonic() - t0) / len(subs))
-    for worker in workers.values():
-        worker.close()
+        finished = cluster.grade_on_cluster(
+            scheduler, to_grade, limits, run_key, (template, cells), work, out
+        )
+    else:
+        finished = _grade_in_slots(to_grade, template, cells, work, out, jobs, limits)
+    bar = progress.Progress(total, done)
+    for student_id, subs in finished:
+        for sub in subs:
+            result = report.load_result(work, student_id, sub.assignment)
+            if not result.cells:
+                result.cells = _blank(sub, "", "", cells[sub.assignment], "").cells
+            results[(student_id, sub.assignment)] = result
+            bar.finished(result)  # with the notebook's own time, result.seconds
+    bar.close()
     ordered = [results[(s.student_id, s.assignment)] for s in found]
     report.write_tables(out, ordered)
     return ordered

@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -61,7 +62,7 @@ def explain(log: str) -> tuple[str, str]:
 
 def _api(course_root: Path, runtime: Path, limits: sandbox.Limits, session: judging.Session):
     """An NbGraderAPI bound to the course at course_root: the sandbox probes, this process judges."""
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CoalesceStreamsPreprocessor
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.preprocessors import (
@@ -78,6 +79,9 @@ def _api(course_root: Path, runtime: Path, limits: sandbox.Limits, session: judg
         judging.ProbeOnly(session),
         sandbox.SandboxedExecute,
         judging.JudgeCells(session),
+        # How a cell's printing is cut into stream messages depends on timing: merged, the feedback is the
+        # same on every run and machine (and LimitOutput's cut too).
+        CoalesceStreamsPreprocessor,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
@@ -85,6 +89,7 @@ def _api(course_root: Path, runtime: Path, limits: sandbox.Limits, session: judg
         AssignLatePenalties,
         CheckCellMetadata,
     ]
+    config.CoalesceStreamsPreprocessor.enabled = True  # nbconvert's preprocessors are off unless enabled
     config.Execute.timeout = limits.cell_seconds
     config.Execute.kernel_name = sandbox.KERNEL_NAME
     config.SandboxedExecute.notebook_seconds = limits.notebook_seconds
@@ -163,7 +168,7 @@ def save_log(work: Path, student_id: str, assignment: str, log: str) -> None:
 
 
 def lost_points(cells: list[report.CellScore], session: judging.Session) -> list[str]:
-    """One reason per test cell that lost points: its verdict's message, shortened."""
+    """One reason per test cell that lost points: its verdict's message, shortened (also kept in the cell)."""
     reasons = []
     for cell in cells:
         if cell.score >= cell.max_score:
@@ -172,6 +177,7 @@ def lost_points(cells: list[report.CellScore], session: judging.Session) -> list
         why = verdict.message if verdict and not verdict.passed else "it was not graded"
         lost = report.number(cell.max_score - cell.score)
         reasons.append(f"{cell.cell_id} (-{lost}): {why[:240]}")
+        cell.message = why[:240]  # kept per cell for report.html's common failures
     return reasons
 
 
@@ -254,6 +260,7 @@ def grade_student(request: dict, work: Path, area: Path, limits: sandbox.Limits)
         session = judging.Session(course_root)
         api = _api(course_root, area / "runtime", limits, session)
         for assignment, fingerprint in request["jobs"]:
+            started = time.monotonic()  # this notebook's own time, kernel preparation included
             sandbox.prepare_kernel(course_root, area, assignment, limits, server)
             try:
                 result = grade_assignment(
@@ -261,6 +268,7 @@ def grade_student(request: dict, work: Path, area: Path, limits: sandbox.Limits)
                 )
             except Exception as error:  # a bug or a hostile notebook must not take the others down
                 result = report.Result(student_id, assignment, *explain(repr(error)), [], fingerprint)
+            result.seconds = round(time.monotonic() - started, 2)
             report.save_result(work, result)
     finally:
         server.stop()

@@ -5,6 +5,11 @@
 --baseline DIR also grades the class with the grading command of another checkout of this repository
 (for example `git worktree add /tmp/before HEAD~3`) and prints it beside, to measure a change of the grader.
 
+--scheduler local also grades the class on a Dask cluster (docs/cluster.md) started here, a scheduler and
+first 1, then 2 single-threaded worker processes on 127.0.0.1; --scheduler tcp://HOST:PORT grades it on that
+cluster, with the workers it has. Each run includes what a cluster run costs once: every new worker builds
+its course template on its first task.
+
 Builds a synthetic class (each student hands in all six assignments: a full solution, a blank notebook or
 a half-done one, in turn), grades it three ways and prints the seconds per student side by side, with the
 floor of any grader that starts a fresh kernel per notebook, as nbgrader does: starting it and running each
@@ -28,7 +33,7 @@ import nbformat
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder import course, demo  # noqa: E402
+from autograder import course, demo, localcluster  # noqa: E402
 
 
 def make_class(folder: Path, students: int) -> None:
@@ -59,6 +64,34 @@ def grading_command(submissions: Path, out: Path, jobs: int, repo: Path = REPO) 
     command = [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", str(out)]
     env = course.nbgrader_env() | {"PYTHONPATH": str(repo)}  # that checkout's grader, not the installed one
     return timed([*command, "--jobs", str(jobs)], repo, env)
+
+
+def on_clusters(submissions: Path, tmp: Path, scheduler: str) -> list[tuple[str, str, float]]:
+    """(label, out folder, seconds) for the class graded on the cluster(s) that --scheduler names.
+
+    The client and the workers run from one snapshot of the checkout, so that edits made meanwhile cannot
+    make them disagree on the course's version.
+    """
+    snap = localcluster.snapshot(tmp / "snapshot")
+    env = course.nbgrader_env() | {"PYTHONPATH": str(snap)}
+
+    def timed_on(address: str, out: str) -> float:
+        command = [sys.executable, "-m", "autograder", "grade", str(submissions), "--out", str(tmp / out)]
+        return timed([*command, "--scheduler", address], snap, env)
+
+    if scheduler != "local":
+        from distributed import Client
+
+        with Client(scheduler) as client:
+            workers = len(client.scheduler_info()["workers"])
+        return [(f"--scheduler, {workers} workers there", "cluster", timed_on(scheduler, "cluster"))]
+    timings = []
+    with localcluster.LocalCluster(1, tmp / "dask", {"PYTHONPATH": str(snap)}) as cluster:
+        timings.append(("--scheduler, 1 local worker", "cluster1", timed_on(cluster.address, "cluster1")))
+        cluster.add_worker()
+        cluster.wait_for_workers(2)
+        timings.append(("--scheduler, 2 local workers", "cluster2", timed_on(cluster.address, "cluster2")))
+    return timings
 
 
 def plain_nbgrader(submissions: Path, root: Path) -> float:
@@ -100,6 +133,9 @@ def main() -> None:
     )
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--baseline", type=Path, help="another checkout whose grading command to time beside")
+    parser.add_argument(
+        "--scheduler", help="'local' (start 1, then 2 Dask workers here) or tcp://HOST:PORT of a cluster"
+    )
     args = parser.parse_args()
     n = args.students
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,8 +152,13 @@ def main() -> None:
         if args.baseline:
             baseline = grading_command(tmp / "subs", tmp / "out0", 2, args.baseline.resolve()) / n
             print(f"  baseline {args.baseline} --jobs 2 ... {baseline:.2f} s/student", flush=True)
+        clustered, outs = [], ["out1", "out2"]
+        for label, out, seconds in on_clusters(tmp / "subs", tmp, args.scheduler) if args.scheduler else []:
+            clustered.append((label, seconds / n))
+            outs.append(out)
+            print(f"  {label} ... {seconds / n:.2f} s/student", flush=True)
         floor = floor_seconds()
-        same = [list(csv.reader((tmp / d / "grades.csv").open())) for d in ("out1", "out2")]
+        same = [list(csv.reader((tmp / d / "grades.csv").open())) for d in outs]
     print()
     print(f"{'':36}{'s/student':>10}{'speed-up vs plain':>20}")
     rows = [
@@ -127,16 +168,18 @@ def main() -> None:
     ]
     if baseline is not None:
         rows.append(("baseline checkout --jobs 2", baseline))
+    rows += clustered
     for label, value in [*rows, ("floor: fresh kernel + imports", floor)]:
         print(f"{label:36}{value:10.2f}{plain / value:19.2f}x")
     if baseline is not None:
         print(
             f"\nthis checkout against the baseline, --jobs 2: {100 * (two / baseline - 1):+.1f}% per student"
         )
-    print(f"\n--jobs 1 and --jobs 2 give identical grades: {'yes' if same[0] == same[1] else 'NO'}")
+    identical = all(other == same[0] for other in same[1:])
+    print(f"\n{', '.join(outs)} give identical grades: {'yes' if identical else 'NO'}")
     print("The grading command also sandboxes each kernel, repairs damaged notebooks and writes feedback;")
     print("plain nbgrader does none of these.")
-    if same[0] != same[1]:
+    if not identical:
         sys.exit(1)
 
 

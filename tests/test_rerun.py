@@ -266,3 +266,18 @@ def test_the_help_says_how_the_regrade_options_combine(capsys: pytest.CaptureFix
     for option in ("--regrade ", "--regrade-student ID", "--regrade-assignment NAME"):
         assert option in text
     assert "only the listed students' listed assignments" in text
+
+
+@pytest.mark.parametrize("module", sorted(runner.AFTER_GRADING))
+def test_a_module_that_only_writes_the_class_files_leaves_the_key_alone(module: str, repo_copy: Path) -> None:
+    """Changing report.html, similarity or the LMS grade files changes no grade, so nothing is regraded."""
+    limits = sandbox.Limits()
+    path = repo_copy / "autograder" / module
+    assert path.is_file(), module
+    key = runner.grading_key(limits, repo_copy)
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"\n# changed\n")
+        assert runner.grading_key(limits, repo_copy) == key
+    finally:
+        path.write_bytes(original)
