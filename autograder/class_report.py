@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -305,6 +304,5 @@ def render(results: list[report.Result], pairs: list[similarity.Pair]) -> str:
 
 def write(path: Path, results: list[report.Result], pairs: list[similarity.Pair]) -> None:
     """Write report.html atomically."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(render(results, pairs), encoding="utf-8")
-    os.replace(tmp, path)
+    with report.atomic_text(path) as handle:
+        handle.write(render(results, pairs))

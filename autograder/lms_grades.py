@@ -26,10 +26,8 @@ Both files are UTF-8 without a byte-order mark, comma-separated, as each system'
 
 from __future__ import annotations
 
-import csv
 import html
 import logging
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -51,14 +49,6 @@ MOODLE_COLUMNS = [
     "Feedback comments",
 ]
 MOODLE_PARTICIPANT = "Participant "  # Moodle's string 'hiddenuser', which its importer strips from Identifier
-
-
-def _write(path: Path, rows: list[list[str]]) -> None:
-    """A CSV written atomically, UTF-8 without BOM, lines ended CRLF as the csv module does."""
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows(rows)
-    os.replace(tmp, path)
 
 
 def _course_order(assignments: set[str]) -> list[str]:
@@ -107,7 +97,7 @@ def write_canvas(
             len(anonymous),
             ", ".join(anonymous),
         )
-    _write(path, rows)
+    report.write_rows(path, rows)
 
 
 def moodle_assignment(unpacked: lms.Unpacked) -> str:
@@ -155,4 +145,4 @@ def write_moodle(path: Path, results: list[report.Result], unpacked: lms.Unpacke
                 html.escape(message),
             ]
         )
-    _write(path, rows)
+    report.write_rows(path, rows)

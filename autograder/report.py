@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 GRADE_COLUMNS = ["student_id", "assignment", "notebook", "cell_id", "score", "max_score"]
 SUMMARY_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "message"]
@@ -73,14 +76,28 @@ def load_result(work: Path, student_id: str, assignment: str) -> Result | None:
         return None
 
 
-def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    """Write a CSV atomically."""
+@contextmanager
+def atomic_text(path: Path) -> Iterator[TextIO]:
+    """A file opened for text (UTF-8, no newline translation) that replaces `path` only once it is complete,
+    so a reader never sees half a table or page."""
     tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as handle:
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        yield handle
+    os.replace(tmp, path)
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    """A CSV of plain rows, the header first, written atomically (lines end CRLF, as the csv module does)."""
+    with atomic_text(path) as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    """A CSV of dict rows under the given columns, written atomically."""
+    with atomic_text(path) as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def number(x: float) -> str:

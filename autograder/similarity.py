@@ -23,12 +23,10 @@ notebooks, not a verdict.
 from __future__ import annotations
 
 import copy
-import csv
 import io
 import itertools
 import logging
 import math
-import os
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -172,18 +170,17 @@ def compare_class(found: list[collect.Submission]) -> list[Pair]:
 def write_csv(path: Path, pairs: list[Pair]) -> None:
     """similarity.csv: one row per pair, most alike first within each assignment."""
     rows = sorted(pairs, key=lambda p: (p.assignment, -p.similarity, p.student_a, p.student_b))
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for p in rows:
-            writer.writerow(
-                [
-                    p.assignment,
-                    p.student_a,
-                    p.student_b,
-                    report.number(p.similarity),
-                    "yes" if p.flagged else "no",
-                ]
-            )
-    os.replace(tmp, path)
+    report.write_rows(
+        path,
+        [COLUMNS]
+        + [
+            [
+                p.assignment,
+                p.student_a,
+                p.student_b,
+                report.number(p.similarity),
+                "yes" if p.flagged else "no",
+            ]
+            for p in rows
+        ],
+    )

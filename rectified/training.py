@@ -824,10 +824,8 @@ def train(
                 for name, param, z, h, d in buf.runs[k]:
                     _activate_into(name, param, z, h, d)
             z = np.matmul(buf.inputs[-1], p.blocks[-1], out=buf.pre[-1])
-            # d(mean BCE)/dz = (sigmoid(z) - y) / batch, with sigmoid(z) = (1 + tanh(z / 2)) / 2
-            delta = np.tanh(z * DTYPE(0.5))
-            delta += 1
-            delta *= DTYPE(0.5)
+            # d(mean BCE)/dz = (sigmoid(z) - y) / batch
+            delta = _sigmoid_into(z, np.empty_like(z))
             delta -= y_train[idx][..., None]
             delta *= buf.scale
             for k in range(n_layers - 1, -1, -1):
