@@ -53,6 +53,7 @@ demo: setup  ## grade a small synthetic class and print the scores
 
 bench: setup  ## speed and memory figures
 	$(BIN)/python benchmarks/seed_loop.py
+	$(BIN)/python benchmarks/session_memory.py
 	$(BIN)/python benchmarks/grading.py --students $(or $(STUDENTS),40)
 
 instructor: setup  ## turn on nbgrader's Formgrader, Create Assignment and Course List (then restart JupyterLab)

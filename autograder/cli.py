@@ -1,8 +1,13 @@
-"""Command line: `python -m autograder grade SUBMISSIONS --out OUT [--jobs N]`; SUBMISSIONS may be an LMS zip."""
+"""The course's one command line: `python -m autograder VERB ...` (`--help` lists the verbs).
+
+`grade SUBMISSIONS --out OUT [--jobs N]` grades a class (SUBMISSIONS may be an LMS zip); the other verbs hand
+their arguments to the module that does the work, which also runs alone as `python -m <module>`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import shutil
@@ -26,10 +31,25 @@ def scheduler_address(text: str) -> str:
     return text
 
 
+# verb -> (what it does, the module whose main(argv) does it)
+VERBS = {
+    "notebooks": ("regenerate the student notebooks in notebooks/ from solutions/", "autograder.course"),
+    "lint": ("check the source notebooks' form: test cells, points, headings", "autograder.lint"),
+    "demo": ("grade a small synthetic class in demo-out/ and print the scores", "autograder.demo"),
+    "classroom": ("grade one student's repository for GitHub Classroom", "autograder.classroom"),
+    "selfcheck": (
+        "run a notebook's visible tests in a fresh kernel (the student's check)",
+        "rectified.selfcheck",
+    ),
+}
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="VERB")
     grade = commands.add_parser(
         "grade", help="grade a folder of submissions <student_id>/<assignment>/<name>.ipynb"
     )
@@ -95,12 +115,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "names its gradebook column; ASSIGNMENT=NAME (ID) when the export holds several assignments "
         "(repeatable; default: a new column named after the assignment)",
     )
+    for verb, (summary, module) in VERBS.items():
+        commands.add_parser(verb, help=f"{summary} (python -m {module})", add_help=False)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; exit 0 when every submission got its rows."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    """Run the command; for grade, exit 0 when every submission got its rows."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in VERBS:
+        return importlib.import_module(VERBS[argv[0]][1]).main(argv[1:])
+    args = parse_args(argv)
     if not args.submissions.exists():
         print(f"error: {args.submissions} does not exist", file=sys.stderr)
         return 2

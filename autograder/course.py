@@ -78,5 +78,14 @@ def regenerate_release(dest: Path = RELEASE) -> None:
                 shutil.copy2(course / "notebooks" / assignment / name, target / name)
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> int:
+    """`python -m autograder notebooks`: rewrite notebooks/ from solutions/ (no options)."""
+    if argv:
+        print("usage: python -m autograder notebooks   (no options)", file=sys.stderr)
+        return 2
     regenerate_release()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -43,8 +43,11 @@ def make_class(folder: Path) -> None:
             nbformat.write(partly_done(assignment, name), folder / "cy" / assignment / name)
 
 
-def main() -> int:
-    """Build the class in demo-out/ and grade it."""
+def main(argv: list[str] | None = None) -> int:
+    """Build the class in demo-out/ and grade it (no options)."""
+    if argv:
+        print("usage: python -m autograder demo   (no options)", file=sys.stderr)
+        return 2
     out = Path("demo-out")
     make_class(out / "submissions")
     return cli.main(["grade", str(out / "submissions"), "--out", str(out / "grades")])

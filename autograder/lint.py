@@ -157,9 +157,9 @@ def _claimed_points_problems(path: Path, nb: nbformat.NotebookNode) -> list[str]
     return problems
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Lint the given notebooks, or every solutions/*/*.ipynb."""
-    paths = [Path(p) for p in argv] or sorted(Path("solutions").glob("*/*.ipynb"))
+    paths = [Path(p) for p in argv or []] or sorted(Path("solutions").glob("*/*.ipynb"))
     problems = [problem for path in paths for problem in lint_notebook(path)]
     print("\n".join(problems) or f"{len(paths)} notebooks OK")
     return 1 if problems else 0

@@ -1,10 +1,15 @@
 """Make the course's data sets: `python data/make_data.py` rewrites data/*.csv byte for byte.
 
-circles.csv reproduces scikit-learn's make_circles(n_samples=1000, noise=0.1,
-random_state=1) exactly (same algorithm, same RandomState stream), the data set of
-Jason Brownlee's Machine Learning Mastery tutorial "How to Fix the Vanishing Gradients
-Problem Using the ReLU" that notebooks 05 and 06 reproduce, so the course needs no
-scikit-learn.
+Both circles files reproduce scikit-learn's make_circles exactly (same algorithm, same RandomState
+stream), so the course needs no scikit-learn:
+
+* circles.csv is make_circles(n_samples=1000, noise=0.1, random_state=1), the data set of Jason
+  Brownlee's Machine Learning Mastery tutorial "How to Fix the Vanishing Gradients Problem Using the
+  ReLU", which notebooks 05 and 06 reproduce (first 500 points train, last 500 test);
+* circles600.csv is make_circles(n_samples=600, noise=0.1, random_state=1), the data set of the
+  OpenGenus article "ReLU6 in ML" (seed 000), which notebook 05 also reruns (first 500 train, last 100
+  test).
+
 xor.csv is the XOR truth table.
 """
 
@@ -46,9 +51,10 @@ def write_csv(path: Path, x: np.ndarray, y: np.ndarray) -> None:
 
 
 def main() -> None:
-    """Write circles.csv and xor.csv beside this script."""
-    x, y = make_circles(1000, noise=0.1, seed=CIRCLES_SEED)
-    write_csv(HERE / "circles.csv", x, y)
+    """Write circles.csv, circles600.csv and xor.csv beside this script."""
+    for name, n_samples in (("circles", 1000), ("circles600", 600)):
+        x, y = make_circles(n_samples, noise=0.1, seed=CIRCLES_SEED)
+        write_csv(HERE / f"{name}.csv", x, y)
     xor_x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     write_csv(HERE / "xor.csv", xor_x, np.array([0, 1, 1, 0]))
 

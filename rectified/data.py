@@ -14,8 +14,16 @@ def _load(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_circles() -> tuple[np.ndarray, np.ndarray]:
-    """The two-circles set of the seed experiments: 1000 points, label 1 on the inner circle."""
+    """The two-circles set of Brownlee's tutorial "How to Fix the Vanishing Gradients Problem Using the ReLU"
+    (Machine Learning Mastery): make_circles(n_samples=1000, noise=0.1, random_state=1), label 1 on the inner
+    circle."""
     return _load("circles")
+
+
+def load_circles600() -> tuple[np.ndarray, np.ndarray]:
+    """The two-circles set of seed 000, OpenGenus' "ReLU6 in ML": make_circles(n_samples=600, noise=0.1,
+    random_state=1), label 1 on the inner circle."""
+    return _load("circles600")
 
 
 def load_xor() -> tuple[np.ndarray, np.ndarray]:

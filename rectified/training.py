@@ -30,7 +30,7 @@ TensorFlow's), so results match ``model.fit`` in distribution, not bit for bit; 
 checks that, from identical weights and batches, the updates equal those of a Keras model.
 
 The networks of one call share their layer widths, but each can have its own activation, learning rate, L1
-penalty and training inputs, so that several settings train side by side in one call:
+activity penalty, L2 weight penalty and training inputs, so that several settings train side by side in one call:
 :meth:`Params.concatenate` joins their initial weights, and ``train(streams=...)`` lets network ``k`` of
 every setting see the same batches.
 
@@ -529,6 +529,7 @@ class _Buffers:
         self.scale = DTYPE(1 / batch)
         # per hidden layer, per run of networks: (name, param, z, h, f'(z)) as views of the arrays above; for
         # PReLU the param is the live view of the slopes being learned
+        runs = _merge_leaky(runs, n_models)
         self.runs = [
             [
                 (name, _layer_param(live, k, rows, name, param), z[rows], h[rows], d[rows])
@@ -536,6 +537,36 @@ class _Buffers:
             ]
             for k, (z, h, d) in enumerate(zip(self.pre, self.hidden, self.slopes, strict=False))
         ]
+
+
+def _merge_leaky(runs: list[tuple[slice, str, float]], n_models: int) -> list[tuple[slice, str, float]]:
+    """Join adjacent runs of ReLU and Leaky ReLU (slope in [0, 1]) into one run of ``"leaky_rows"``, whose
+    param holds each network's slope (ReLU's is 0), so that the training loop makes one call for all of them.
+
+    ReLU as a leak of 0 computes the same values and slopes: ``z * (z > 0)`` is ``max(z, 0)`` (up to the sign
+    of a zero, -0.0 where z < 0, which changes no sum it enters)."""
+
+    def joinable(run: tuple[slice, str, float]) -> bool:
+        return run[1] == "relu" or (run[1] == "leaky_relu" and 0 <= run[2] <= 1)
+
+    merged: list[tuple[slice, str, float]] = []
+    group: list[tuple[slice, str, float]] = []
+    for run in [*runs, (slice(0, 0), "end", 0.0)]:
+        if joinable(run):
+            group.append(run)
+            continue
+        if len(group) == 1:
+            merged.append(group[0])
+        elif group:
+            rows = [r.indices(n_models) for r, _, _ in group]
+            slopes = np.concatenate(
+                [np.full(b - a, param, DTYPE) for (a, b, _), (_, _, param) in zip(rows, group, strict=True)]
+            )
+            merged.append((slice(rows[0][0], rows[-1][1]), "leaky_rows", slopes.reshape(-1, 1, 1)))
+        group = []
+        if run[1] != "end":
+            merged.append(run)
+    return merged
 
 
 def _activate_into(name: str, param: float, z: np.ndarray, out: np.ndarray, slope: np.ndarray) -> None:
@@ -546,6 +577,10 @@ def _activate_into(name: str, param: float, z: np.ndarray, out: np.ndarray, slop
     elif name == "leaky_relu" and 0 <= param <= 1:
         np.greater(z, 0, out=slope)
         np.maximum(slope, DTYPE(param), out=slope)  # 1 above 0, the slope at and below 0
+        np.multiply(z, slope, out=out)
+    elif name == "leaky_rows":  # _merge_leaky's runs: param is (rows, 1, 1), each network's slope in [0, 1]
+        np.greater(z, 0, out=slope)
+        np.maximum(slope, param, out=slope)
         np.multiply(z, slope, out=out)
     elif name == "elu":
         np.minimum(z, 0, out=out)
@@ -705,6 +740,7 @@ def train(
     learning_rate: PerModel = 0.01,
     momentum: float = 0.9,
     activity_l1: PerModel = 0.0,
+    weight_l2: PerModel = 0.0,
     seed: int = 0,
     batches: Sequence[np.ndarray] | None = None,
     record_grad_norms: bool = False,
@@ -732,6 +768,11 @@ def train(
             ``learning_rate`` may be a sequence of ``S`` values, one per network.
         activity_l1: adds ``activity_l1 * sum(|h|)`` over every hidden activation, averaged over the batch,
             to the loss (an L1 activity penalty; 0 turns it off); a sequence gives each network its own.
+        weight_l2: adds ``weight_l2 * sum(W ** 2)`` over every kernel ``W`` (the hidden layers' and the
+            output layer's; not the biases, not PReLU slopes) to the loss, so each kernel's gradient gains
+            ``2 * weight_l2 * W``: Keras' ``kernel_regularizer=keras.regularizers.L2(weight_l2)`` on every
+            ``Dense`` layer (its ``L2(l2)`` computes ``l2 * sum(square(x))``, not divided by the batch
+            size). 0 turns it off; a sequence gives each network its own.
         seed: network ``i`` shuffles with ``np.random.default_rng([seed, i])`` (use a different seed from
             :func:`init_params` if the two streams must be independent; they are separate generators).
         batches: fixed batch order instead of shuffling: a sequence of index arrays, each ``(S, b)`` (or
@@ -778,6 +819,14 @@ def train(
     penalised = np.flatnonzero(np.broadcast_to(l1, n_models))  # the L1 term touches only their rows
     l1_rows = slice(penalised[0], penalised[-1] + 1) if penalised.size else None
     l1 = l1.reshape(-1, 1, 1)[l1_rows] if l1.ndim else l1
+    # d(l2 sum W^2)/dW = 2 l2 W: a buffer-shaped factor, 2 l2 at every kernel entry and 0 at biases and slopes
+    l2 = np.broadcast_to(np.asarray(weight_l2, DTYPE), (n_models,))
+    decay = None
+    if l2.any():
+        decay = _Flat(widths, n_models, learned_slopes=bool(prelu), pieces=pieces)
+        for kernel in decay.kernels:
+            kernel[...] = 2 * l2[:, None, None]
+        decay_term = np.empty_like(decay.buffer)
     # [x, 1] for every example; with per-network inputs, network i's rows start at i * m
     x_aug = np.concatenate([x_train, np.ones((*x_train.shape[:-1], 1), DTYPE)], axis=-1)
     offsets = None if x_train.ndim == 2 else np.arange(n_models)[:, None] * m
@@ -840,6 +889,9 @@ def train(
                     if pieces > 1:  # each unit's gradient goes to the piece(s) that won the max
                         delta = np.repeat(delta, pieces, axis=-1)
                     delta *= buf.slopes[k - 1]
+            if decay is not None:  # the weight penalty's gradient, on the kernels only
+                np.multiply(decay.buffer, p.buffer, out=decay_term)
+                g.buffer += decay_term
             if norms is not None:
                 for k in range(n_layers):
                     norms[:, epoch, k] += np.sqrt(np.square(g.kernels[k]).sum(axis=(1, 2)))

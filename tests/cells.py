@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @cache
-def test_cells(assignment: str) -> dict[str, str]:
+def autograded_cell_sources(assignment: str) -> dict[str, str]:
     """grade_id -> full source of every autograded test cell in solutions/<assignment>/."""
     cells: dict[str, str] = {}
     for path in sorted((REPO / "solutions" / assignment).glob("*.ipynb")):
@@ -52,7 +52,7 @@ def run_test_cell(assignment: str, grade_id: str, **overrides: Callable) -> None
     """Probe one test cell with the solution's globals, some names replaced, then judge; raises if it fails."""
     namespace = dict(solution_namespace(assignment))
     namespace.update(overrides)
-    source = test_cells(assignment)[grade_id]
+    source = autograded_cell_sources(assignment)[grade_id]
     ast.parse(source)
     test = judging.split(source)
     harness.INBOX.pop(grade_id, None)
@@ -69,7 +69,7 @@ def run_whole_cell(assignment: str, grade_id: str, **overrides: Callable) -> Non
     """Execute one test cell as plain nbgrader does: everything in the notebook's namespace."""
     namespace = dict(solution_namespace(assignment))
     namespace.update(overrides)
-    source = test_cells(assignment)[grade_id]
+    source = autograded_cell_sources(assignment)[grade_id]
     exec(compile(source, f"<{assignment}:{grade_id}>", "exec"), namespace)
 
 
@@ -77,13 +77,13 @@ def run_visible_part(assignment: str, grade_id: str, **overrides: Callable) -> N
     """Execute only the visible part of a test cell (what the student's copy holds); raises if it fails."""
     namespace = dict(solution_namespace(assignment))
     namespace.update(overrides)
-    source = test_cells(assignment)[grade_id].split("### BEGIN HIDDEN TESTS")[0]
+    source = autograded_cell_sources(assignment)[grade_id].split("### BEGIN HIDDEN TESTS")[0]
     exec(compile(source, f"<{assignment}:{grade_id} visible part>", "exec"), namespace)
 
 
 def passes(assignment: str, grade_id: str, **overrides: Callable) -> bool:
     """True when the test cell runs without raising; a broken harness (NameError, SyntaxError) raises."""
-    if grade_id not in test_cells(assignment):
+    if grade_id not in autograded_cell_sources(assignment):
         raise KeyError(f"{assignment} has no test cell {grade_id!r}")
     try:
         run_test_cell(assignment, grade_id, **overrides)

@@ -15,8 +15,7 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 import numpy.typing as npt
 import pytest
-from cells import passes, run_whole_cell
-from cells import test_cells as test_cell_sources
+from cells import autograded_cell_sources, passes, run_whole_cell
 
 Implementation = Callable[..., object]
 Implementations = Mapping[str, Implementation] | Sequence[Implementation]
@@ -96,4 +95,6 @@ class GradedFunctionTests:
 
     def test_every_graded_function_has_a_test_cell(self) -> None:
         """The table names exactly the functions that have an autograded test cell."""
-        assert sorted(test_cell_sources(self.assignment)) == sorted(f"test_{name}" for name in self.cases)
+        assert sorted(autograded_cell_sources(self.assignment)) == sorted(
+            f"test_{name}" for name in self.cases
+        )

@@ -1,7 +1,8 @@
 """Binder: environment.yml, postBuild and .dockerignore build the course's environment, as a student gets it.
 
 The last test installs environment.yml's pip section for real, into a fresh virtual environment of the
-Python that environment.yml pins (when this machine has it; else the running one, with a warning): about
+Python that environment.yml pins (it fails on a machine without that Python, which would test another
+environment): about
 1.5 minutes with pip's cache on 2 cores. Then it builds what repo2docker would put in the image (the
 repository less what .dockerignore leaves out), runs postBuild there, and checks the result: the helper
 package imports, the student view is on, the solutions are absent, and a finished student notebook passes
@@ -18,10 +19,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 import nbformat
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from student_copy import finished, small_assignment
@@ -180,6 +181,29 @@ def test_dockerignore_hides_solutions_but_keeps_what_students_need() -> None:
         assert f"data/{path.name}" in image, f"data/{path.name}"
 
 
+def test_repo2docker_builds_from_environment_yml_with_its_python_and_runs_post_build() -> None:
+    """Binder's own builder, not our reading of it: the Dockerfile it would build (``--no-build``)."""
+    version = _pinned_python(_environment())
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("jupyter-repo2docker")), "--no-build", "--debug", str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert f"Building conda environment for python={version}" in log, (
+        f"repo2docker does not build Python {version} from environment.yml:\n{log[:2000]}"
+    )
+    assert '--file "environment.yml"' in log, "repo2docker would not install environment.yml"
+    assert "RUN ./postBuild" in log, "repo2docker would not run postBuild"
+
+
+def test_a_missing_pinned_python_fails_the_binder_install_test() -> None:
+    with pytest.raises(pytest.fail.Exception, match="no Python 3.99 here"):
+        _python("3.99")
+
+
 # --- the real install ------------------------------------------------------------------------------
 
 
@@ -197,11 +221,11 @@ def _python(version: str) -> str:
         )
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return candidate
-    warnings.warn(
-        f"no Python {version} here: the pip section is installed with Python {sys.version.split()[0]}",
-        stacklevel=2,
+    # Installing with another Python would test a different environment from Binder's and pass anyway.
+    pytest.fail(
+        f"no Python {version} here (environment.yml pins it for Binder): install it, e.g. `pyenv install"
+        f" {version}`; the running Python {sys.version.split()[0]} would not test what Binder builds"
     )
-    return sys.executable
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:

@@ -1089,7 +1089,7 @@ def test_a_wrong_implementation_gets_a_message_not_a_crash(name, wrong) -> None:
     assert name in str(failure.value) or "report" in str(failure.value), str(failure.value)
 
 
-@pytest.mark.parametrize("grade_id", sorted(cells.test_cells(AID)))
+@pytest.mark.parametrize("grade_id", sorted(cells.autograded_cell_sources(AID)))
 def test_plain_nbgrader_runs_the_whole_cell(grade_id: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Without the grading command, the whole cell (visible part, probe and judge) passes the solution."""
     cells.run_whole_cell(AID, grade_id)

@@ -56,7 +56,7 @@ def _lying(values):
 
 def _verdict(namespace: dict, grade_id: str) -> judging.Verdict:
     """Probe a test cell in this namespace, then judge, as tests/cells.py does (for functions rebound to it)."""
-    test = judging.split(cells.test_cells(AID)[grade_id])
+    test = judging.split(cells.autograded_cell_sources(AID)[grade_id])
     harness.INBOX.pop(grade_id, None)
     exec(compile(test.kernel_source, f"<{AID}:{grade_id} probe>", "exec"), namespace)
     report = harness.INBOX.pop(grade_id, None)
@@ -74,7 +74,7 @@ def _rebound(function: types.FunctionType, namespace: dict) -> types.FunctionTyp
 def test_backward_cell_restores_the_students_derivative() -> None:
     namespace = dict(solution_namespace(AID))
     own = namespace["leaky_relu_prime"]
-    source = cells.test_cells(AID)["test_backward"]
+    source = cells.autograded_cell_sources(AID)["test_backward"]
     exec(compile(source, "<test_backward>", "exec"), namespace)
     assert namespace["leaky_relu_prime"] is own
 
@@ -693,7 +693,7 @@ def test_backward_calling_a_broken_leaky_relu_prime_is_graded_on_its_own() -> No
     namespace["leaky_relu_prime"] = prime_question_edit
     namespace["backward"] = backward_by_name
     backward_by_name.namespace = namespace
-    exec(compile(cells.test_cells(AID)["test_backward"], "<test_backward>", "exec"), namespace)
+    exec(compile(cells.autograded_cell_sources(AID)["test_backward"], "<test_backward>", "exec"), namespace)
     assert namespace["leaky_relu_prime"] is prime_question_edit
 
 

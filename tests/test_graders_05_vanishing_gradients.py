@@ -588,7 +588,7 @@ CASES["gradient_norms"] = Cases(
 
 def _judge_functions(grade_id: str) -> dict[str, object]:
     """The fixtures of a test cell and the functions its judge defines, run here (no report needed)."""
-    test = judging.split(cells.test_cells(AID)[grade_id])
+    test = judging.split(cells.autograded_cell_sources(AID)[grade_id])
     namespace: dict[str, object] = {}
     exec(compile(test.fixtures, f"<{grade_id} fixtures>", "exec"), namespace)
     tree = ast.parse(test.judge)
@@ -649,7 +649,7 @@ def test_numpy_reference_of_gradient_norms_matches_tensorflow(network: str) -> N
     assert all(v > 0 for v in got), got
 
 
-@pytest.mark.parametrize("grade_id", sorted(cells.test_cells(AID)))
+@pytest.mark.parametrize("grade_id", sorted(cells.autograded_cell_sources(AID)))
 def test_plain_nbgrader_runs_each_whole_cell_with_the_solution(grade_id: str) -> None:
     """Plain nbgrader runs fixtures, probe and judge in the one kernel: the solution passes there too."""
     cells.run_whole_cell(AID, grade_id)

@@ -12,8 +12,11 @@ from rectified import training
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _keras_model(widths: list[int], activation: str | tuple[str, float]):
+def _keras_model(widths: list[int], activation: str | tuple[str, float], weight_l2: float = 0.0):
     import keras
+
+    # an L2 weight penalty on every kernel, hidden and output, as training.train(weight_l2=...) applies it
+    dense = dict(kernel_regularizer=keras.regularizers.L2(weight_l2)) if weight_l2 else {}
 
     if activation == "prelu":
         activation = ("prelu", 0.0)
@@ -30,17 +33,17 @@ def _keras_model(widths: list[int], activation: str | tuple[str, float]):
     layers = [keras.Input((widths[0],))]
     for width in widths[1:-1]:
         if activation == "maxout":  # Dense(width * 2), then the max of each unit's two adjacent columns
-            layers.append(keras.layers.Dense(width * 2))
+            layers.append(keras.layers.Dense(width * 2, **dense))
             layers.append(
                 keras.layers.Lambda(
                     lambda z, w=width: keras.ops.max(keras.ops.reshape(z, (-1, w, 2)), axis=-1)
                 )
             )
         elif isinstance(activation, tuple):
-            layers += [keras.layers.Dense(width), hidden()]
+            layers += [keras.layers.Dense(width, **dense), hidden()]
         else:
-            layers.append(keras.layers.Dense(width, activation=activation))
-    layers.append(keras.layers.Dense(1, activation="sigmoid"))
+            layers.append(keras.layers.Dense(width, activation=activation, **dense))
+    layers.append(keras.layers.Dense(1, activation="sigmoid", **dense))
     model = keras.Sequential(layers)
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
@@ -87,6 +90,19 @@ def _keras_model(widths: list[int], activation: str | tuple[str, float]):
 )
 def test_updates_equal_keras_from_the_same_weights_and_batches(activation, kernel_init, bias_init) -> None:
     """Thirty SGD-momentum steps (batches of 32 and a short one of 20) give Keras' weights to 1e-5."""
+    _compare_with_keras(activation, kernel_init, bias_init)
+
+
+@pytest.mark.parametrize("activation", ["relu", ("leaky_relu", 0.1)])
+def test_an_l2_weight_penalty_updates_as_keras_kernel_regularizer_l2(activation) -> None:
+    """``weight_l2`` is Keras' ``kernel_regularizer=L2(l2)`` on every Dense layer: the same thirty steps, for two
+    networks with different penalties; a penalty large enough to change the weights visibly."""
+    _compare_with_keras(activation, "he_uniform", 0.1, weight_l2=[0.01, 0.05])
+
+
+def _compare_with_keras(activation, kernel_init, bias_init, weight_l2=(0.0, 0.0)) -> None:
+    """Train two networks for thirty steps on fixed batches, with ours and with Keras from the same weights:
+    the weights, the final loss (Keras' includes the weight penalty) and the accuracy must agree."""
     x_train, y_train, _, _ = training.circles_split()
     pieces = 2 if activation == "maxout" else 1
     params = training.init_params(2, (5, 5, 5), kernel_init, None, bias_init, seed=3, pieces=pieces)
@@ -96,20 +112,26 @@ def test_updates_equal_keras_from_the_same_weights_and_batches(activation, kerne
         order = rng.permutation(500)
         batches += [order[s : s + 32] for s in range(0, 500, 32)]
     batches = batches[:30] + [batches[15]]  # includes the 20-point batch closing each epoch
-    result = training.train(params, x_train, y_train, activation=activation, batches=batches)
+    result = training.train(
+        params, x_train, y_train, activation=activation, batches=batches, weight_l2=list(weight_l2)
+    )
+    if any(weight_l2):  # the penalty must matter, or the comparison could not tell it apart from none
+        plain = training.train(params, x_train, y_train, activation=activation, batches=batches)
+        assert np.abs(plain.params.kernels[0] - result.params.kernels[0]).max() > 1e-3
     if training._parse_activation(activation)[0] == "prelu":  # Keras holds the slopes as weights
         initial = training._parse_activation(activation)[1]
         params.alphas = [np.full_like(b, initial) for b in params.biases[:-1]]
         assert not np.allclose(result.params.alphas[0], initial), "the slopes did not move"
     for i in range(2):
-        model = _keras_model(params.widths, activation)
+        model = _keras_model(params.widths, activation, weight_l2[i])
         model.set_weights(params.model(i))
         for idx in batches:
             model.train_on_batch(x_train[idx], y_train[idx])
         for ours, theirs in zip(result.params.model(i), model.get_weights(), strict=True):
             np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
         loss, accuracy = model.evaluate(x_train, y_train, verbose=0)
-        np.testing.assert_allclose(result.train_loss[i, -1], loss, rtol=1e-4)
+        penalty = weight_l2[i] * sum(float(np.square(k[i]).sum()) for k in result.params.kernels)
+        np.testing.assert_allclose(result.train_loss[i, -1] + penalty, loss, rtol=1e-4)
         np.testing.assert_allclose(result.train_accuracy[i, -1], accuracy)
 
 
