@@ -1,13 +1,16 @@
-"""Record what TensorFlow and Keras return, for notebooks 02 and 03: `python data/make_library_values.py`.
+"""Record what TensorFlow and Keras return, for notebooks 02, 03 and 06: `python data/make_library_values.py`.
 
-Notebooks 02 (section 11) and 03 (section 9) compare the student's functions with TensorFlow's and Keras' own.
+Notebooks 02 (section 11) and 03 (section 9) compare the student's functions with TensorFlow's and Keras' own,
+and 06 (section 2) compares the course's fast trainer with Keras.
 Importing TensorFlow costs seconds and hundreds of megabytes per notebook, so the notebooks read the values
 from data/library_values.json instead, which this script writes from the pinned libraries (requirements.txt):
 
 - 02: the values of the tf.nn / Keras activations on fixed inputs, the defaults read with inspect.signature,
   what a fresh keras.layers.PReLU computes, keras' two gelu at 1;
 - 03: derivatives from tf.GradientTape at the kinks and away from them, PReLU's gradients with respect to x and
-  alpha, and maxout's gradient at a tie for three ways of building maxout.
+  alpha, and maxout's gradient at a tie for three ways of building maxout;
+- 06: for five settings of the seed's 5 x 5 network (ReLU, Leaky ReLU, ELU, an L1 activity penalty, an L2
+  weight penalty), Keras' gradient on one batch from fixed weights and its weights after three SGD updates.
 
 The inputs are recorded too, so a notebook evaluates the student's functions on exactly the same numbers.
 The file is byte-stable: sorted keys, every float as its shortest exact repr.
@@ -35,6 +38,10 @@ OUTPUT = HERE / "library_values.json"
 # Floats computed by TensorFlow's kernels may differ in the last bits between CPUs; inputs and versions may not.
 RELATIVE_TOLERANCE = 1e-12
 EXACT_SECTIONS = ("inputs", "versions")
+# 06's values come out of float32 matrix products, whose rounding depends on the CPU's vector width and the
+# order of the sums: a relative 1e-5 (float32 resolves 6e-8), and 1e-7 absolute for values that are nearly 0.
+FLOAT32_SECTIONS = ("06_dying_relu",)
+FLOAT32_TOLERANCE = (1e-5, 1e-7)
 
 
 # ---------------------------------------------------------------- the inputs (plain NumPy, seeded)
@@ -69,6 +76,31 @@ def inputs_03() -> dict[str, np.ndarray]:
         "tie_z": np.array([[2.0, 2.0, -1.0, 3.0, 3.0, 3.0]]),  # k = 3: the groups (2, 2, -1) and (3, 3, 3)
         "tie_upstream": np.array([[1.0, 1.0]]),
     }
+
+
+# The settings of 06's check against Keras: (name, learning rate, activation, Leaky ReLU slope, L1, L2).
+CHECKS_06 = [
+    ("ReLU, lr 0.1", 0.1, "relu", 0.0, 0.0, 0.0),
+    ("Leaky ReLU 0.2, lr 0.1", 0.1, "leaky_relu", 0.2, 0.0, 0.0),
+    ("ELU, lr 0.1", 0.1, "elu", 0.0, 0.0, 0.0),
+    ("ReLU + L1 0.01, lr 0.1", 0.1, "relu", 0.0, 0.01, 0.0),
+    ("ReLU + L2 0.01, lr 0.1", 0.1, "relu", 0.0, 0.0, 0.01),
+]
+UPDATES_06 = 3
+
+
+def inputs_06() -> dict[str, np.ndarray]:
+    """06's check: one batch (the first 32 training points) and one network's he_uniform weights, in the order
+    of Keras' model.get_weights(): weights[0] the first kernel, weights[1] its bias, ..., weights[11] the
+    output bias."""
+    from rectified import training
+
+    x_train, y_train, _, _ = training.circles_split()
+    initial = training.init_params(1, (5,) * 5, "he_uniform", seed=3)
+    given = {"x_batch": x_train[:32], "y_batch": y_train[:32]}
+    for i, array in enumerate(initial.model(0)):
+        given[f"weights[{i}]"] = array
+    return given
 
 
 # ---------------------------------------------------------------- what the libraries return
@@ -224,6 +256,63 @@ def library_values_03(tf, keras) -> dict:
     }
 
 
+def library_values_06(tf, keras) -> dict:
+    """Notebook 06: for each setting of CHECKS_06, the same network built in Keras from the recorded weights,
+    its gradient on the recorded batch (tf.GradientTape) and its weights after UPDATES_06 updates of
+    keras.optimizers.SGD(momentum=0.9) on that batch."""
+    given = inputs_06()
+    weights = [given[f"weights[{i}]"] for i in range(12)]
+    x, y = given["x_batch"], given["y_batch"]
+
+    def twin(activation, slope, l1, l2):
+        if activation == "leaky_relu":
+            activation = lambda z: keras.activations.leaky_relu(z, negative_slope=slope)  # noqa: E731
+        penalty = {"kernel_regularizer": keras.regularizers.L2(l2) if l2 else None}
+        activity = keras.regularizers.L1(l1) if l1 else None
+        hidden = [
+            keras.layers.Dense(5, activation, activity_regularizer=activity, **penalty) for _ in range(5)
+        ]
+        model = keras.Sequential([keras.Input((2,)), *hidden, keras.layers.Dense(1, "sigmoid", **penalty)])
+        model.set_weights(weights)
+        return model
+
+    def loss(model):  # Keras' training loss: mean binary cross-entropy plus the penalties
+        return tf.reduce_mean(keras.losses.binary_crossentropy(y[:, None], model(x))) + sum(model.losses)
+
+    def named(arrays) -> dict:
+        return {f"weights[{i}]": _floats(a) for i, a in enumerate(arrays)}
+
+    checks = []
+    for name, lr, activation, slope, l1, l2 in CHECKS_06:
+        model = twin(activation, slope, l1, l2)
+        with tf.GradientTape() as tape:
+            value = loss(model)
+        gradient = tape.gradient(value, model.trainable_variables)
+        optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=0.9)
+        for _ in range(UPDATES_06):
+            with tf.GradientTape() as tape:
+                value = loss(model)
+            grads = tape.gradient(value, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        checks.append(
+            {
+                "name": name,
+                "learning_rate": lr,
+                "activation": activation,
+                "negative_slope": slope,
+                "l1": l1,
+                "l2": l2,
+                "gradient": named(gradient),
+                "after_updates": named(model.get_weights()),
+            }
+        )
+    return {
+        "inputs": {name: _floats(value) for name, value in given.items()},
+        "updates": UPDATES_06,
+        "checks": checks,
+    }
+
+
 def compute() -> dict:
     """Everything data/library_values.json holds, computed now with the installed TensorFlow and Keras."""
     tf, keras = _import_libraries()
@@ -231,6 +320,7 @@ def compute() -> dict:
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
         "02_relu_family": library_values_02(tf, keras),
         "03_derivatives": library_values_03(tf, keras),
+        "06_dying_relu": library_values_06(tf, keras),
     }
 
 
@@ -252,12 +342,18 @@ def write(values: dict, path: Path = OUTPUT) -> None:
     path.write_text(to_json(values) + "\n")
 
 
-def compare(recorded, fresh, where: str = "", exact: bool = False) -> list[str]:
+def compare(
+    recorded,
+    fresh,
+    where: str = "",
+    exact: bool = False,
+    tolerance: tuple[float, float] = (RELATIVE_TOLERANCE, 1e-300),
+) -> list[str]:
     """The differences between two value trees, each a line naming where; [] when they agree.
 
     Strings, integers, booleans, versions and inputs must be equal exactly (a float's sign of zero included);
     other floats may differ by RELATIVE_TOLERANCE of their size (TensorFlow's kernels differ in the last bits
-    between CPUs).
+    between CPUs), those of FLOAT32_SECTIONS by FLOAT32_TOLERANCE (relative, absolute).
     """
     if isinstance(recorded, dict) and isinstance(fresh, dict):
         problems = [f"{where}/{key}: only in the recorded file" for key in sorted(set(recorded) - set(fresh))]
@@ -265,7 +361,10 @@ def compare(recorded, fresh, where: str = "", exact: bool = False) -> list[str]:
             f"{where}/{key}: missing from the recorded file" for key in sorted(set(fresh) - set(recorded))
         ]
         for key in sorted(set(recorded) & set(fresh)):
-            problems += compare(recorded[key], fresh[key], f"{where}/{key}", exact or key in EXACT_SECTIONS)
+            inner = FLOAT32_TOLERANCE if key in FLOAT32_SECTIONS else tolerance
+            problems += compare(
+                recorded[key], fresh[key], f"{where}/{key}", exact or key in EXACT_SECTIONS, inner
+            )
         return problems
     if isinstance(recorded, list) and isinstance(fresh, list):
         if len(recorded) != len(fresh):
@@ -273,11 +372,11 @@ def compare(recorded, fresh, where: str = "", exact: bool = False) -> list[str]:
         return [
             p
             for i, (a, b) in enumerate(zip(recorded, fresh, strict=True))
-            for p in compare(a, b, f"{where}[{i}]", exact)
+            for p in compare(a, b, f"{where}[{i}]", exact, tolerance)
         ]
     numbers = all(isinstance(v, float | int) and not isinstance(v, bool) for v in (recorded, fresh))
     if numbers and not exact and (isinstance(recorded, float) or isinstance(fresh, float)):
-        if math.isclose(recorded, fresh, rel_tol=RELATIVE_TOLERANCE, abs_tol=1e-300):
+        if math.isclose(recorded, fresh, rel_tol=tolerance[0], abs_tol=tolerance[1]):
             return []
     elif type(recorded) is type(fresh) and repr(recorded) == repr(fresh):
         return []

@@ -1,4 +1,4 @@
-"""Shared fixtures: a private course copy generated once per test session."""
+"""Shared fixtures: a private course copy generated once per test session, and the seed tutorial's circles."""
 
 from __future__ import annotations
 
@@ -21,3 +21,11 @@ def pytest_report_header() -> str:
 def private_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the course with its gradebook and student versions generated from solutions/."""
     return course.make_private_course(tmp_path_factory.mktemp("course") / "course")
+
+
+@pytest.fixture(scope="session")
+def circles():
+    """The two-circles data as the notebooks train on it: (x_train, y_train, x_test, y_test), float32."""
+    from rectified import training
+
+    return training.circles_split()

@@ -19,11 +19,6 @@ INIT_SEED, SHUFFLE_SEED = 77, 1077  # neither is used by a notebook
 RANDOM_UNIFORM_01 = ("uniform", 0.0, 1.0)
 
 
-@pytest.fixture(scope="module")
-def circles():
-    return training.circles_split()
-
-
 def _ceiling(raw_x: np.ndarray, raw_y: np.ndarray) -> float:
     """Accuracy of the best possible rule (inside radius 0.907) on the points after the first 500, as 05
     measures it."""

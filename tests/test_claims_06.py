@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rectified import training
+from rectified.data import DATA_DIR
 
 SEEDS = 20  # networks per setting: more than 06's 6
 INIT_SEED, SHUFFLE_SEED = 78, 1078  # neither is used by a notebook
@@ -27,9 +28,9 @@ SETTINGS = {
 
 
 @pytest.fixture(scope="module")
-def measured() -> dict[str, dict[str, np.ndarray]]:
+def measured(circles) -> dict[str, dict[str, np.ndarray]]:
     """Per setting: test accuracy, train - test accuracy gap, zero-entry fraction, and single-class networks."""
-    x_train, y_train, x_test, y_test = training.circles_split()
+    x_train, y_train, x_test, y_test = circles
     params = training.Params.concatenate(
         [
             training.init_params(SEEDS, (5,) * 5, bias_init=s.get("bias", 0.0), seed=INIT_SEED)
@@ -102,3 +103,35 @@ def test_06_there_is_no_overfitting_for_sparsity_to_reduce(measured) -> None:
     dense_gap = measured["bias 0"]["gap"][~measured["bias 0"]["constant"]].mean()
     sparse_gap = measured["L1 0.01"]["gap"][~measured["L1 0.01"]["constant"]].mean()
     assert abs(dense_gap - sparse_gap) <= 0.03, (dense_gap, sparse_gap)
+
+
+def test_06_the_keras_recipe_for_dead_units_finds_the_units_a_numpy_forward_pass_finds(circles) -> None:
+    """06 section 3.5 shows, without running it (the notebook does not import Keras), how to find dead units in
+    a Keras model. Run that snippet on a Keras model whose weights kill some units and not others."""
+    import os
+    import re
+
+    import nbformat
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    path = DATA_DIR.parent / "solutions" / "06_dying_relu" / "06_dying_relu.ipynb"
+    section = next(
+        c.source for c in nbformat.read(path, as_version=4).cells if c.source.startswith("### 3.5")
+    )
+    snippet = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+
+    x_train = circles[0]
+    params = training.init_params(1, (5,) * 5, bias_init=-0.5, seed=INIT_SEED)
+    layers = [keras.layers.Dense(5, "relu") for _ in range(5)]
+    model = keras.Sequential([keras.Input((2,)), *layers, keras.layers.Dense(1, "sigmoid")])
+    model.set_weights(params.model(0))
+    hidden = np.concatenate(training.forward(params, x_train, hidden=True)[1], axis=2)[0]
+    expected = ~hidden.any(axis=0)
+    assert 0 < expected.sum() < expected.size, "the weights must kill some units and leave others alive"
+
+    namespace = {"keras": keras, "np": np, "model": model, "X_TRAIN": x_train}
+    namespace["dead_unit_mask"] = lambda h: ~np.asarray(h).any(axis=0)
+    exec(snippet, namespace)
+    assert np.array_equal(namespace["dead"], expected)

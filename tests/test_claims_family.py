@@ -35,11 +35,6 @@ FAMILY = {  # as in the notebook: label -> (activation, initialiser of the hidde
 }
 
 
-@pytest.fixture(scope="module")
-def circles():
-    return training.circles_split()
-
-
 def _train(circles, activation, init, n, epochs=EPOCHS, pieces=1):
     x_train, y_train, x_test, y_test = circles
     params = training.init_params(n, HIDDEN, init, seed=INIT_SEED, pieces=pieces)

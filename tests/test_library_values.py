@@ -1,9 +1,10 @@
-"""data/library_values.json is what the installed TensorFlow and Keras return, and notebooks 02 and 03 use it.
+"""data/library_values.json is what the installed TensorFlow and Keras return, and notebooks 02, 03 and 06 use it.
 
-Notebooks 02 (section 11) and 03 (section 9) read the libraries' values from the file instead of importing
-TensorFlow. Here the values are recomputed live with the script that wrote them, data/make_library_values.py,
-and compared with the shipped file: inputs, versions, defaults and every other string exactly, the floats
-TensorFlow's kernels compute to a relative 1e-12.
+Notebooks 02 (section 11), 03 (section 9) and 06 (section 2) read the libraries' values from the file instead
+of importing TensorFlow. Here the values are recomputed live with the script that wrote them,
+data/make_library_values.py, and compared with the shipped file: inputs, versions, defaults and every other
+string exactly, the floats TensorFlow's kernels compute to a relative 1e-12, and 06's float32 training values
+to a relative 1e-5.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from rectified.library_values import PATH, load_library_values
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "data" / "make_library_values.py"
-NOTEBOOKS = [REPO / "solutions" / name / f"{name}.ipynb" for name in ("02_relu_family", "03_derivatives")]
+NOTEBOOKS = [
+    REPO / "solutions" / name / f"{name}.ipynb"
+    for name in ("02_relu_family", "03_derivatives", "06_dying_relu")
+]
 
 
 def _script():
@@ -74,6 +78,7 @@ def test_the_file_was_made_with_the_pinned_versions() -> None:
         "the sign of a zero input",
         "a missing entry",
         "a version",
+        "a Keras gradient off by 1e-4 of itself",
     ],
 )
 def test_a_wrong_shipped_value_is_reported(fresh, tamper: str, tmp_path: Path, monkeypatch, capsys) -> None:
@@ -95,9 +100,14 @@ def test_a_wrong_shipped_value_is_reported(fresh, tamper: str, tmp_path: Path, m
     elif tamper == "a missing entry":
         del part02["gelu_at_1"]["keras.ops.gelu"]
         where = "/02_relu_family/gelu_at_1/keras.ops.gelu"
-    else:
+    elif tamper == "a version":
         wrong["versions"]["keras"] = "3.0.0"
         where = "/versions/keras"
+    else:  # 06's float32 tolerance is wider than 02's and 03's, but not wide enough to hide a real error
+        row = wrong["06_dying_relu"]["checks"][3]["gradient"]["weights[2]"][1]
+        column = max(range(len(row)), key=lambda j: abs(row[j]))
+        row[column] *= 1 + 1e-4
+        where = f"/06_dying_relu/checks[3]/gradient/weights[2][1][{column}]"
     problems = script.compare(wrong, fresh)
     assert len(problems) == 1 and problems[0].startswith(where + ":"), problems
 
@@ -129,7 +139,12 @@ def test_the_file_is_in_its_canonical_byte_stable_form() -> None:
 
 def test_the_inputs_are_the_scripts_seeded_inputs() -> None:
     recorded = script.load(PATH)
-    for part, inputs in (("02_relu_family", script.inputs_02()), ("03_derivatives", script.inputs_03())):
+    parts = {
+        "02_relu_family": script.inputs_02(),
+        "03_derivatives": script.inputs_03(),
+        "06_dying_relu": script.inputs_06(),
+    }
+    for part, inputs in parts.items():
         assert sorted(recorded[part]["inputs"]) == sorted(inputs)
         for name, array in inputs.items():
             assert json.dumps(recorded[part]["inputs"][name]) == json.dumps(array.tolist()), (part, name)
@@ -153,10 +168,34 @@ def test_the_loader_gives_arrays_shaped_like_the_inputs_they_belong_to() -> None
     assert part03["prelu"]["dx"].shape == part03["inputs"]["prelu_x"].shape
     assert part03["prelu"]["dalpha"].shape == part03["inputs"]["prelu_alpha"].shape
     assert isinstance(part02["defaults"][0]["default"], str)
+    part06 = values["06_dying_relu"]
+    shapes = [part06["inputs"][f"weights[{i}]"].shape for i in range(12)]
+    assert shapes == [(2, 5), (5,), *[(5, 5), (5,)] * 4, (5, 1), (1,)]
+    assert [row["name"] for row in part06["checks"]] == [check[0] for check in script.CHECKS_06]
+    for row in part06["checks"]:
+        for recorded in (row["gradient"], row["after_updates"]):
+            assert [recorded[f"weights[{i}]"].shape for i in range(12)] == shapes, row["name"]
+
+
+def test_06s_recorded_keras_updates_differ_from_the_starting_weights() -> None:
+    """The check in notebook 06 would pass trivially if Keras had not moved the weights, or had not given the
+    settings different gradients; the recorded values must show both."""
+    part06 = load_library_values()["06_dying_relu"]
+    start = part06["inputs"]
+    gradients = []
+    for row in part06["checks"]:
+        moved = max(
+            np.abs(row["after_updates"][f"weights[{i}]"] - start[f"weights[{i}]"]).max() for i in range(12)
+        )
+        assert moved > 1e-3, (row["name"], moved)
+        gradients.append(np.concatenate([row["gradient"][f"weights[{i}]"].ravel() for i in range(12)]))
+    for i in range(len(gradients)):
+        for j in range(i):
+            assert np.abs(gradients[i] - gradients[j]).max() > 1e-4, (i, j)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebooks_02_and_03_import_neither_tensorflow_nor_keras(path: Path) -> None:
+def test_notebooks_02_03_and_06_import_neither_tensorflow_nor_keras(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     imports = [
         (index, line)
