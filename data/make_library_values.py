@@ -260,8 +260,10 @@ def library_values_06(tf, keras) -> dict:
     """Notebook 06: for each setting of CHECKS_06, the same network built in Keras from the recorded weights,
     its gradient on the recorded batch (tf.GradientTape) and its weights after UPDATES_06 updates of
     keras.optimizers.SGD(momentum=0.9) on that batch."""
+    from rectified.library_values import in_keras_order
+
     given = inputs_06()
-    weights = [given[f"weights[{i}]"] for i in range(12)]
+    weights = in_keras_order(given)
     x, y = given["x_batch"], given["y_batch"]
 
     def twin(activation, slope, l1, l2):

@@ -32,7 +32,15 @@ def _arrays(value):
 def load_library_values(path: Path = PATH) -> dict:
     """The recorded values as plain dicts, lists and float64 arrays.
 
-    Top level: "versions" ({"tensorflow": ..., "keras": ...}), "02_relu_family" and "03_derivatives"; each
-    notebook's part has its "inputs" (name -> array) and the values the libraries returned on them.
+    Top level: "versions" ({"tensorflow": ..., "keras": ...}), "02_relu_family", "03_derivatives" and
+    "06_dying_relu"; each notebook's part has its "inputs" (name -> array) and the values the libraries
+    returned on them.
     """
     return _arrays(json.loads(Path(path).read_text()))
+
+
+def in_keras_order(named: dict) -> list:
+    """A network's recorded arrays "weights[0]", "weights[1]", ... as a list in the order of Keras'
+    model.get_weights() (kernel, bias, kernel, ...); other keys of the dict are left out."""
+    count = sum(1 for key in named if key.startswith("weights["))
+    return [named[f"weights[{i}]"] for i in range(count)]
